@@ -1,0 +1,35 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { json, NextFunction, Request, Response } from 'express';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppModuleOptions } from './app.module';
+
+/** JSON bodies (queries, events, admin) are small; artifact bodies are never parsed. */
+const JSON_LIMIT = '1mb';
+
+/** Builds the configured HTTP application; used by `teamcache serve` and by the e2e tests. */
+export async function createApp(options: AppModuleOptions): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
+    bodyParser: false,
+    bufferLogs: true,
+  });
+  app.useLogger(app.get(Logger));
+  app.disable('x-powered-by');
+  app.use(collapseSlashes);
+  const parseJson = json({ limit: JSON_LIMIT });
+  app.use((req: Request, res: Response, next: NextFunction) =>
+    req.method === 'PUT' ? next() : parseJson(req, res, next),
+  );
+  return app;
+}
+
+/** turbo builds URLs by concatenation: TURBO_API with a trailing slash yields `//v8/...`. */
+function collapseSlashes(req: Request, _res: Response, next: NextFunction) {
+  const queryAt = req.url.indexOf('?');
+  const pathPart = queryAt === -1 ? req.url : req.url.slice(0, queryAt);
+  if (pathPart.includes('//')) {
+    req.url = pathPart.replace(/\/{2,}/g, '/') + (queryAt === -1 ? '' : req.url.slice(queryAt));
+  }
+  next();
+}

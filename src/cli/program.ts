@@ -1,0 +1,23 @@
+import { Command } from 'commander';
+import { loadConfig } from '../config/app-config';
+import { serve } from '../main';
+import { migrate } from './migrate.command';
+
+/** The `teamcache` command: each subcommand validates the environment first. */
+export function buildProgram(): Command {
+  const program = new Command('teamcache')
+    .description('Self-hosted, multi-tenant remote cache for Turborepo')
+    .showHelpAfterError();
+
+  program
+    .command('serve')
+    .description('serve the cache API (runs pending migrations first)')
+    .action(() => serve(loadConfig()));
+
+  program
+    .command('migrate')
+    .description('apply pending database migrations and exit')
+    .action(() => migrate(loadConfig()));
+
+  return program;
+}

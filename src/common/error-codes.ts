@@ -1,0 +1,33 @@
+/** The stable error codes of every error body; the turbo CLI acts on some of them (protocol.md). */
+export enum ErrorCode {
+  BadRequest = 'bad_request',
+  Unauthorized = 'unauthorized',
+  Forbidden = 'forbidden',
+  NotFound = 'not_found',
+  Conflict = 'conflict',
+  LengthRequired = 'length_required',
+  PayloadTooLarge = 'payload_too_large',
+  TooManyRequests = 'too_many_requests',
+  RemoteCachingPaused = 'remote_caching_paused',
+  RemoteCachingOverLimit = 'remote_caching_over_limit',
+  RemoteCachingDisabled = 'remote_caching_disabled',
+  Internal = 'internal_error',
+  Unavailable = 'unavailable',
+}
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: ErrorCode.BadRequest,
+  401: ErrorCode.Unauthorized,
+  403: ErrorCode.Forbidden,
+  404: ErrorCode.NotFound,
+  405: ErrorCode.NotFound,
+  409: ErrorCode.Conflict,
+  411: ErrorCode.LengthRequired,
+  413: ErrorCode.PayloadTooLarge,
+  429: ErrorCode.TooManyRequests,
+  503: ErrorCode.Unavailable,
+};
+
+export function codeForStatus(status: number): ErrorCode {
+  return CODE_BY_STATUS[status] ?? (status >= 500 ? ErrorCode.Internal : ErrorCode.BadRequest);
+}

@@ -1,0 +1,89 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, ValidationError } from 'class-validator';
+import * as path from 'node:path';
+import { EnvironmentSchema } from './environment.schema';
+
+export interface S3Config {
+  endPoint: string;
+  port?: number;
+  useSSL: boolean;
+  accessKey: string;
+  secretKey: string;
+  bucket: string;
+  region: string;
+}
+
+export interface AppConfig {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl?: string;
+  logLevel: EnvironmentSchema['LOG_LEVEL'];
+  shutdownTimeoutMs: number;
+  jwtSecret?: string;
+  adminToken?: string;
+  maxArtifactSize: number;
+  storage: { driver: 'fs'; root: string } | ({ driver: 's3' } & S3Config);
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');
+
+/** A configuration problem, reported as one line naming the variable and what it expected. */
+export class ConfigError extends Error {}
+
+function describe(error: ValidationError, env: Record<string, string | undefined>): string {
+  const got = env[error.property];
+  const expected = Object.values(error.constraints ?? {})[0] ?? 'is invalid';
+  const rule = expected.startsWith(error.property)
+    ? expected.slice(error.property.length + 1)
+    : expected;
+  return `${error.property} ${rule}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+}
+
+/** Validates the environment once and returns the typed configuration, or throws ConfigError. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
+  const known = Object.keys(new EnvironmentSchema());
+  const relevant: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (value !== undefined && known.includes(key)) relevant[key] = value;
+  }
+  const parsed = plainToInstance(EnvironmentSchema, relevant, { exposeDefaultValues: true });
+  const errors = validateSync(parsed, { skipMissingProperties: false });
+  if (errors.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration: ${errors.map((e) => describe(e, env)).join('; ')}`,
+    );
+  }
+  const dataDir = path.resolve(parsed.DATA_DIR);
+  return {
+    port: parsed.PORT,
+    host: parsed.HOST,
+    dataDir,
+    databaseUrl: parsed.DATABASE_URL,
+    logLevel: parsed.LOG_LEVEL,
+    shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    jwtSecret: parsed.JWT_SECRET,
+    adminToken: parsed.ADMIN_TOKEN,
+    maxArtifactSize: parsed.MAX_ARTIFACT_SIZE,
+    storage: storageConfig(parsed, dataDir),
+  };
+}
+
+function storageConfig(env: EnvironmentSchema, dataDir: string): AppConfig['storage'] {
+  if (!env.S3_ENDPOINT) return { driver: 'fs', root: path.join(dataDir, 'blobs') };
+  if (!env.S3_ACCESS_KEY || !env.S3_SECRET_KEY) {
+    throw new ConfigError(
+      'Invalid configuration: S3_ACCESS_KEY and S3_SECRET_KEY are required when S3_ENDPOINT is set',
+    );
+  }
+  return {
+    driver: 's3',
+    endPoint: env.S3_ENDPOINT,
+    port: env.S3_PORT,
+    useSSL: env.S3_USE_SSL,
+    accessKey: env.S3_ACCESS_KEY,
+    secretKey: env.S3_SECRET_KEY,
+    bucket: env.S3_BUCKET,
+    region: env.S3_REGION,
+  };
+}
