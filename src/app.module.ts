@@ -12,11 +12,13 @@ export interface AppModuleOptions {
   config: AppConfig;
   /** Resolved by the entry point: DATABASE_URL, or the embedded cluster it started. */
   databaseUrl: string;
+  /** Extra modules (tests mount probe controllers this way). */
+  extraImports?: DynamicModule['imports'];
 }
 
 @Module({})
 export class AppModule {
-  static forRoot({ config, databaseUrl }: AppModuleOptions): DynamicModule {
+  static forRoot({ config, databaseUrl, extraImports = [] }: AppModuleOptions): DynamicModule {
     return {
       module: AppModule,
       imports: [
@@ -25,6 +27,7 @@ export class AppModule {
         DatabaseModule.forRoot(databaseUrl),
         StorageModule,
         HealthModule,
+        ...extraImports,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],
     };

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
+import type { AppModuleOptions } from '../../src/app.module';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createTestDatabase } from './test-database';
 
@@ -24,7 +25,7 @@ export interface TestApp {
  */
 export async function createTestApp(
   env: Record<string, string> = {},
-  options: { adminUrl?: string } = {},
+  options: { adminUrl?: string; extraImports?: AppModuleOptions['extraImports'] } = {},
 ): Promise<TestApp> {
   const database = await createTestDatabase(options.adminUrl);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'teamcache-data-'));
@@ -34,7 +35,11 @@ export async function createTestApp(
     ...env,
     DATABASE_URL: database.url,
   });
-  const app = await createApp({ config, databaseUrl: database.url });
+  const app = await createApp({
+    config,
+    databaseUrl: database.url,
+    extraImports: options.extraImports,
+  });
   await app.init();
   return {
     app,
