@@ -14,27 +14,68 @@ export interface BlobDownload extends BlobStat {
 export class BlobSizeMismatchError extends Error {
   constructor(
     readonly expected: number,
+    /** Bytes seen before giving up: a long body is cut off at the first byte too many. */
     readonly received: number,
   ) {
-    super(`body was ${received} bytes, expected ${expected}`);
+    super(
+      `body was ${received > expected ? 'at least ' : ''}${received} bytes, expected ${expected}`,
+    );
+    this.name = 'BlobSizeMismatchError';
   }
 }
 
 /**
- * The storage port. Keys are `<teamId>/<hash>`, built only from validated values by the caller.
- * Adapters: FsStorage (DATA_DIR/blobs) and S3Storage (MinIO, S3, R2, ...).
+ * The storage could not be reached or cannot serve right now (connection refused or reset,
+ * timeout, S3 5xx, missing bucket, disk full): a dependency outage, answered 503 by the HTTP layer.
+ */
+export class StorageUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'StorageUnavailableError';
+  }
+}
+
+/** A key outside `<teamId>/<hash>`; callers validate first, so this means a bug or an attack. */
+export class InvalidBlobKeyError extends Error {
+  constructor(key: string) {
+    super(`invalid blob key ${JSON.stringify(key.slice(0, 200))}`);
+    this.name = 'InvalidBlobKeyError';
+  }
+}
+
+const BLOB_KEY = /^team_[A-Za-z0-9]+\/[a-fA-F0-9]{1,128}$/;
+
+/**
+ * Every adapter checks keys again although callers build them from validated values: a key
+ * becomes a file path or an object name, so `..`, `/` or odd characters must never get through.
+ */
+export function assertBlobKey(key: string): void {
+  if (typeof key !== 'string' || !BLOB_KEY.test(key)) throw new InvalidBlobKeyError(String(key));
+}
+
+export function assertByteCount(bytes: number): void {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new RangeError(`expected byte count must be a whole number >= 0, got ${bytes}`);
+  }
+}
+
+/**
+ * The storage port. Keys are `<teamId>/<hash>`, built only from validated values by the caller;
+ * adapters still reject any other key with InvalidBlobKeyError. Connectivity failures reject
+ * with StorageUnavailableError. Adapters: FsStorage (DATA_DIR/blobs) and S3Storage (MinIO, S3, R2).
  */
 export interface BlobStorage {
   readonly driver: 'fs' | 's3';
-  /** Resolves when the storage answers (readiness); rejects otherwise. */
+  /** Resolves when the storage answers (readiness); rejects otherwise, within a few seconds. */
   ping(): Promise<void>;
   /**
    * Streams `body` to `key`. The object becomes visible only once the whole body is stored and
    * its length equals `expectedBytes`; on any failure (short/long body, aborted stream, storage
    * error) the promise rejects and nothing is visible under `key` (an older whole body may stay).
+   * Once reading has started, a failure destroys `body` (stream.pipeline semantics).
    */
   put(key: string, body: Readable, expectedBytes: number): Promise<void>;
-  /** A stream of the whole object, or null when absent. */
+  /** A stream of the whole object and its size (of that same version), or null when absent. */
   get(key: string): Promise<BlobDownload | null>;
   stat(key: string): Promise<BlobStat | null>;
   /** Removes the object; absent objects are not an error. */

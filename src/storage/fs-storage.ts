@@ -1,36 +1,153 @@
+import { randomUUID } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Readable } from 'node:stream';
-import { BlobDownload, BlobStat, BlobStorage } from './blob-storage';
+import { pipeline } from 'node:stream/promises';
+import {
+  assertBlobKey,
+  assertByteCount,
+  BlobDownload,
+  BlobStat,
+  BlobStorage,
+  StorageUnavailableError,
+} from './blob-storage';
+import { ExactLengthCheck } from './exact-length';
 
-/** Blobs as files under DATA_DIR/blobs. */
+/** Large reads: artifacts are megabytes, and fewer, bigger chunks cost less per byte. */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
+/** Errors that mean "the disk cannot take or serve data now", not "this request is wrong". */
+const UNAVAILABLE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE']);
+
+/**
+ * Blobs as files under DATA_DIR/blobs: `<root>/<teamId>/<hash>`. Uploads go to `<root>/.tmp`
+ * (same filesystem, so the final rename is atomic; keys never start with a dot, so it cannot
+ * clash with a team folder) and are renamed into place only once whole and synced.
+ */
 export class FsStorage implements BlobStorage {
   readonly driver = 'fs' as const;
+  readonly tempDir: string;
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string) {
+    this.tempDir = path.join(root, '.tmp');
+  }
 
   async ping(): Promise<void> {
-    await fs.promises.mkdir(this.root, { recursive: true });
-    await fs.promises.access(this.root, fs.constants.W_OK);
+    try {
+      await fs.promises.mkdir(this.tempDir, { recursive: true });
+      await fs.promises.access(this.root, fs.constants.W_OK);
+    } catch (error) {
+      throw new StorageUnavailableError(`blob directory is not writable: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
   }
 
-  async put(_key: string, _body: Readable, _expectedBytes: number): Promise<void> {
-    throw new Error('not implemented');
+  async put(key: string, body: Readable, expectedBytes: number): Promise<void> {
+    assertBlobKey(key);
+    assertByteCount(expectedBytes);
+    const finalPath = this.pathOf(key);
+    // Folders first: a full or read-only disk fails here, before the body is touched.
+    await fs.promises.mkdir(this.tempDir, { recursive: true }).catch(rethrowMapped);
+    await fs.promises.mkdir(path.dirname(finalPath), { recursive: true }).catch(rethrowMapped);
+    const tempPath = path.join(this.tempDir, `${randomUUID()}.part`);
+    try {
+      await pipeline(
+        body,
+        new ExactLengthCheck(expectedBytes),
+        // `flush` fsyncs before close: the rename below must never publish unwritten blocks.
+        fs.createWriteStream(tempPath, { flags: 'wx', flush: true }),
+      );
+      await fs.promises.rename(tempPath, finalPath);
+    } catch (error) {
+      // Keep the original error: a failed cleanup is left to sweepStaleTempFiles.
+      await fs.promises.rm(tempPath, { force: true }).catch(() => undefined);
+      rethrowMapped(error);
+    }
   }
 
-  async get(_key: string): Promise<BlobDownload | null> {
-    throw new Error('not implemented');
+  async get(key: string): Promise<BlobDownload | null> {
+    assertBlobKey(key);
+    let handle: fs.promises.FileHandle;
+    try {
+      handle = await fs.promises.open(this.pathOf(key), 'r');
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      return rethrowMapped(error);
+    }
+    try {
+      // Size from the open descriptor: a concurrent put renames a new file over the path, but
+      // this descriptor keeps the old one, so size and bytes always describe the same body.
+      const { size } = await handle.stat();
+      return { size, stream: handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }) };
+    } catch (error) {
+      await handle.close();
+      return rethrowMapped(error);
+    }
   }
 
-  async stat(_key: string): Promise<BlobStat | null> {
-    throw new Error('not implemented');
+  async stat(key: string): Promise<BlobStat | null> {
+    assertBlobKey(key);
+    try {
+      const { size } = await fs.promises.stat(this.pathOf(key));
+      return { size };
+    } catch (error) {
+      if (isNotFound(error)) return null;
+      return rethrowMapped(error);
+    }
   }
 
-  async delete(_key: string): Promise<void> {
-    throw new Error('not implemented');
+  async delete(key: string): Promise<void> {
+    assertBlobKey(key);
+    try {
+      await fs.promises.unlink(this.pathOf(key));
+    } catch (error) {
+      if (!isNotFound(error)) rethrowMapped(error);
+    }
+  }
+
+  /**
+   * Removes upload temp files untouched for `olderThanMinutes` (left by a crash or kill -9; a
+   * failed put removes its own). An active upload keeps writing, so its mtime stays fresh.
+   * Returns how many files were removed.
+   */
+  async sweepStaleTempFiles(olderThanMinutes: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMinutes * 60_000;
+    let names: string[];
+    try {
+      names = await fs.promises.readdir(this.tempDir);
+    } catch (error) {
+      if (isNotFound(error)) return 0;
+      return rethrowMapped(error);
+    }
+    let removed = 0;
+    for (const name of names) {
+      const file = path.join(this.tempDir, name);
+      const stat = await fs.promises.stat(file).catch(() => null);
+      if (!stat?.isFile() || stat.mtimeMs >= cutoff) continue;
+      await fs.promises.rm(file, { force: true });
+      removed += 1;
+    }
+    return removed;
   }
 
   protected pathOf(key: string): string {
     return path.join(this.root, key);
   }
+}
+
+function isNotFound(error: unknown): boolean {
+  return (error as NodeJS.ErrnoException)?.code === 'ENOENT';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+function rethrowMapped(error: unknown): never {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code && UNAVAILABLE_CODES.has(code)) {
+    throw new StorageUnavailableError(`blob storage failed: ${messageOf(error)}`, { cause: error });
+  }
+  throw error;
 }
