@@ -1,4 +1,7 @@
 /** Every migration, oldest first. A file here is never edited after it lands. */
 import type { MixedList } from 'typeorm';
+import { TeamsAndTokens1795669500000 } from './1795669500000-TeamsAndTokens';
 
-export const MIGRATIONS: MixedList<new () => unknown> = [];
+export const MIGRATIONS: MixedList<new () => unknown> = [
+  TeamsAndTokens1795669500000,
+];

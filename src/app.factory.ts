@@ -13,6 +13,8 @@ export async function createApp(options: AppModuleOptions): Promise<INestApplica
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     bodyParser: false,
     bufferLogs: true,
+    // A failing dependency at start must reject (a clean exit with a message), not abort().
+    abortOnError: false,
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');

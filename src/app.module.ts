@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
@@ -7,6 +9,7 @@ import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { StorageModule } from './storage/storage.module';
+import { TeamsModule } from './teams/teams.module';
 
 export interface AppModuleOptions {
   config: AppConfig;
@@ -27,6 +30,9 @@ export class AppModule {
         DatabaseModule.forRoot(databaseUrl),
         StorageModule,
         HealthModule,
+        AuthModule,
+        TeamsModule,
+        AdminModule,
         ...extraImports,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -1,6 +1,7 @@
-import { Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
+import pino from 'pino';
 import { createApp } from './app.factory';
+import { resolveJwtSecret } from './auth/jwt-secret';
 import { AppConfig } from './config/app-config';
 import { openDatabase } from './database/database-endpoint';
 
@@ -10,8 +11,11 @@ import { openDatabase } from './database/database-endpoint';
  * pool and stop the embedded PostgreSQL.
  */
 export async function serve(config: AppConfig): Promise<void> {
-  const logger = new Logger('teamcache');
-  const database = await openDatabase(config, { claim: true, log: (line) => logger.log(line) });
+  // A missing or weak JWT_SECRET stops start-up before the database is touched.
+  resolveJwtSecret(config);
+  // The same JSON lines as the app's logger, also for what happens before and after the app.
+  const logger = pino({ level: config.logLevel }).child({ context: 'teamcache' });
+  const database = await openDatabase(config, { claim: true, log: (line) => logger.info(line) });
   let app;
   try {
     app = await createApp({ config, databaseUrl: database.url });
@@ -20,7 +24,7 @@ export async function serve(config: AppConfig): Promise<void> {
     await database.release();
     throw error;
   }
-  logger.log(
+  logger.info(
     `listening on http://${config.host}:${config.port} (storage: ${config.storage.driver})`,
   );
 
@@ -31,7 +35,7 @@ export async function serve(config: AppConfig): Promise<void> {
       process.exit(1);
     }
     stopping = true;
-    logger.log(`${signal}: draining in-flight requests (at most ${config.shutdownTimeoutMs} ms)`);
+    logger.info(`${signal}: draining in-flight requests (at most ${config.shutdownTimeoutMs} ms)`);
     const server = app.getHttpServer() as Server;
     const deadline = setTimeout(() => server.closeAllConnections(), config.shutdownTimeoutMs);
     deadline.unref();

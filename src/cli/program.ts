@@ -2,6 +2,8 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/app-config';
 import { serve } from '../main';
 import { migrate } from './migrate.command';
+import { teamsCommand } from './teams.command';
+import { tokensCommand } from './tokens.command';
 
 /** The `teamcache` command: each subcommand validates the environment first. */
 export function buildProgram(): Command {
@@ -18,6 +20,9 @@ export function buildProgram(): Command {
     .command('migrate')
     .description('apply pending database migrations and exit')
     .action(() => migrate(loadConfig()));
+
+  program.addCommand(teamsCommand());
+  program.addCommand(tokensCommand());
 
   return program;
 }

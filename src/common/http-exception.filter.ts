@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { BlobSizeMismatchError, StorageUnavailableError } from '../storage/blob-storage';
 import { AppException } from './app-exception';
 import { errorBody } from './error-body';
 import { codeForStatus, ErrorCode } from './error-codes';
@@ -17,6 +18,7 @@ const UNAVAILABLE_ERRNOS = new Set([
 
 export function isDependencyFailure(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
+  if (error instanceof StorageUnavailableError) return true;
   const code = (error as NodeJS.ErrnoException).code;
   if (code && UNAVAILABLE_ERRNOS.has(code)) return true;
   if (error instanceof QueryFailedError) return false;
@@ -44,6 +46,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       response.destroy();
       return;
     }
+    // A body we did not read (an early 4xx on an upload) must not be drained: close instead.
+    if (!request.complete) response.setHeader('Connection', 'close');
     response.status(status).json(errorBody(code, message));
   }
 
@@ -58,6 +62,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
         return { status, code, message: `no route for ${request.method} ${request.path}` };
       }
       return { status, code, message: messageOf(exception) };
+    }
+    if (exception instanceof BlobSizeMismatchError) {
+      return { status: 400, code: ErrorCode.BadRequest, message: `body ${exception.message}` };
     }
     const bodyParserStatus = (exception as { status?: number; type?: string })?.status;
     if (typeof bodyParserStatus === 'number' && bodyParserStatus >= 400 && bodyParserStatus < 500) {

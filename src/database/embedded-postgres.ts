@@ -254,7 +254,12 @@ function isPostgresProcess(pid: number): boolean {
     if ((error as NodeJS.ErrnoException).code !== 'EPERM') return false;
   }
   try {
-    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('postgres');
+    // A killed postmaster may linger as a zombie: alive to kill(0), but gone.
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return (
+      state !== 'Z' && fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim().startsWith('postgres')
+    );
   } catch {
     // No /proc (macOS): trust the signal check.
     return os.platform() !== 'linux';

@@ -9,6 +9,9 @@ import type { AppModuleOptions } from '../../src/app.module';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createTestDatabase } from './test-database';
 
+/** The JWT_SECRET of test apps unless `env` sets another (DATABASE_URL mode requires one). */
+export const TEST_JWT_SECRET = 'test-jwt-secret-0123456789abcdef-0123456789abcdef';
+
 export interface TestApp {
   app: INestApplication;
   /** The node http.Server, for supertest. */
@@ -25,13 +28,21 @@ export interface TestApp {
  */
 export async function createTestApp(
   env: Record<string, string> = {},
-  options: { adminUrl?: string; extraImports?: AppModuleOptions['extraImports'] } = {},
+  options: {
+    adminUrl?: string;
+    extraImports?: AppModuleOptions['extraImports'];
+    /** Use this existing database (e.g. one the CLI set up) instead of a fresh one; not dropped. */
+    databaseUrl?: string;
+  } = {},
 ): Promise<TestApp> {
-  const database = await createTestDatabase(options.adminUrl);
+  const database = options.databaseUrl
+    ? { url: options.databaseUrl, drop: async () => undefined }
+    : await createTestDatabase(options.adminUrl);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'teamcache-data-'));
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     DATA_DIR: dataDir,
+    JWT_SECRET: TEST_JWT_SECRET,
     ...env,
     DATABASE_URL: database.url,
   });

@@ -1,0 +1,34 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { AppException } from '../common/app-exception';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+
+/**
+ * The admin API exists only when ADMIN_TOKEN is set (else its routes answer 404 like any unknown
+ * route) and answers only `Authorization: Bearer <ADMIN_TOKEN>` (else 401).
+ */
+@Injectable()
+export class AdminTokenGuard implements CanActivate {
+  private readonly expected?: Buffer;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    if (config.adminToken) this.expected = digest(config.adminToken);
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<Request>();
+    if (!this.expected)
+      throw AppException.notFound(`no route for ${request.method} ${request.path}`);
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    // Digests first: equal lengths for timingSafeEqual, and no timing hint about the length.
+    if (!match || !timingSafeEqual(digest(match[1]), this.expected)) {
+      throw AppException.unauthorized('missing or invalid admin token');
+    }
+    return true;
+  }
+}
+
+function digest(value: string): Buffer {
+  return createHash('sha256').update(value, 'utf8').digest();
+}

@@ -1,0 +1,27 @@
+import { Body, Controller, Delete, Get, Param, Post, UseGuards } from '@nestjs/common';
+import { strictValidation } from '../common/validation';
+import { TokensService } from '../tokens/tokens.service';
+import { IssueTokenDto } from './admin.dto';
+import { AdminTokenGuard } from './admin-token.guard';
+
+/** Cache token administration over HTTP; the token string appears only in the issue response. */
+@Controller('admin')
+@UseGuards(AdminTokenGuard)
+export class AdminTokensController {
+  constructor(private readonly tokens: TokensService) {}
+
+  @Post('teams/:team/tokens')
+  issue(@Param('team') team: string, @Body(strictValidation()) body: IssueTokenDto) {
+    return this.tokens.issue(team, body);
+  }
+
+  @Get('teams/:team/tokens')
+  list(@Param('team') team: string) {
+    return this.tokens.list(team);
+  }
+
+  @Delete('tokens/:tokenId')
+  revoke(@Param('tokenId') tokenId: string) {
+    return this.tokens.revoke(tokenId);
+  }
+}

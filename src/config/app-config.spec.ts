@@ -1,0 +1,80 @@
+import * as path from 'node:path';
+import { ConfigError, loadConfig } from './app-config';
+
+describe('loadConfig', () => {
+  it('gives laptop defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 3000,
+      host: '0.0.0.0',
+      dataDir: path.resolve('./.data'),
+      databaseUrl: undefined,
+      logLevel: 'info',
+      maxArtifactSize: 2 * 1024 ** 3,
+      storage: { driver: 'fs', root: path.join(path.resolve('./.data'), 'blobs') },
+    });
+  });
+
+  it('reads every value it is given', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      HOST: '127.0.0.1',
+      DATA_DIR: '/var/lib/teamcache',
+      DATABASE_URL: 'postgres://u:p@db:5432/teamcache',
+      LOG_LEVEL: 'debug',
+      MAX_ARTIFACT_SIZE: '1048576',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      host: '127.0.0.1',
+      dataDir: '/var/lib/teamcache',
+      databaseUrl: 'postgres://u:p@db:5432/teamcache',
+      logLevel: 'debug',
+      maxArtifactSize: 1_048_576,
+    });
+  });
+
+  it.each([
+    [
+      'PORT',
+      'abc',
+      /^Invalid configuration: PORT must be a port number between 1 and 65535 \(got "abc"\)$/,
+    ],
+    ['PORT', '70000', /PORT must be a port number/],
+    ['LOG_LEVEL', 'loud', /LOG_LEVEL must be one of fatal, error, warn, info/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL must be a postgres:\/\/ connection URL/],
+    ['MAX_ARTIFACT_SIZE', '-1', /MAX_ARTIFACT_SIZE must be a whole number of bytes/],
+    ['ADMIN_TOKEN', 'short', /ADMIN_TOKEN must be at least 32 characters/],
+    ['S3_USE_SSL', 'maybe', /S3_USE_SSL must be true or false/],
+  ])('rejects %s=%s with one line naming it', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+    try {
+      loadConfig({ [name]: value });
+    } catch (error) {
+      expect((error as Error).message).not.toContain('\n');
+    }
+  });
+
+  it('chooses the s3 driver when S3_ENDPOINT is set, and requires its keys', () => {
+    expect(() => loadConfig({ S3_ENDPOINT: 'minio' })).toThrow(/S3_ACCESS_KEY and S3_SECRET_KEY/);
+    const config = loadConfig({
+      S3_ENDPOINT: 'minio',
+      S3_PORT: '9000',
+      S3_USE_SSL: 'false',
+      S3_ACCESS_KEY: 'ak',
+      S3_SECRET_KEY: 'sk',
+      S3_BUCKET: 'cache',
+    });
+    expect(config.storage).toEqual({
+      driver: 's3',
+      endPoint: 'minio',
+      port: 9000,
+      useSSL: false,
+      accessKey: 'ak',
+      secretKey: 'sk',
+      bucket: 'cache',
+      region: 'us-east-1',
+    });
+  });
+});

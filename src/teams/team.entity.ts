@@ -1,0 +1,35 @@
+import { Check, Column, CreateDateColumn, Entity, Index, PrimaryColumn } from 'typeorm';
+
+export enum TeamStatus {
+  Enabled = 'enabled',
+  /** Reads and uploads answer 403 remote_caching_paused; the status route reports `paused`. */
+  Paused = 'paused',
+}
+
+/**
+ * A tenant of the cache. `keyVersion` feeds the derivation of the team's token signing key, so
+ * incrementing it voids every token of the team and no signing secret is stored here.
+ */
+@Entity({ name: 'teams' })
+@Check('CHK_teams_status', `"status" IN ('enabled', 'paused')`)
+@Check('CHK_teams_slug', `"slug" ~ '^[a-z0-9-]{1,48}$'`)
+export class Team {
+  @PrimaryColumn({ type: 'varchar', length: 64, primaryKeyConstraintName: 'PK_teams' })
+  id: string;
+
+  @Index('IDX_teams_slug', { unique: true })
+  @Column({ type: 'varchar', length: 48 })
+  slug: string;
+
+  @Column({ type: 'varchar', length: 100 })
+  name: string;
+
+  @Column({ type: 'varchar', length: 16, default: TeamStatus.Enabled })
+  status: TeamStatus;
+
+  @Column({ name: 'key_version', type: 'integer', default: 1 })
+  keyVersion: number;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+}

@@ -1,0 +1,37 @@
+import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
+import { TokenScope } from '../auth/token-scope';
+import { Team } from '../teams/team.entity';
+
+/**
+ * The record of an issued cache token: its id is the JWT's `jti`. The token string itself is
+ * never stored: it is handed out once, and verified by signature plus this row's revocation.
+ */
+@Entity({ name: 'tokens' })
+@Check('CHK_tokens_scope', `"scope" IN ('read-write', 'read-only')`)
+export class Token {
+  @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'PK_tokens' })
+  id: string;
+
+  @Index('IDX_tokens_team_id')
+  @ForeignKey(() => Team, { name: 'FK_tokens_team_id', onDelete: 'CASCADE' })
+  @Column({ name: 'team_id', type: 'varchar', length: 64 })
+  teamId: string;
+
+  @Column({ type: 'varchar', length: 100, nullable: true })
+  name: string | null;
+
+  @Column({ type: 'varchar', length: 16 })
+  scope: TokenScope;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'expires_at', type: 'timestamptz', nullable: true })
+  expiresAt: Date | null;
+
+  @Column({ name: 'last_used_at', type: 'timestamptz', nullable: true })
+  lastUsedAt: Date | null;
+
+  @Column({ name: 'revoked_at', type: 'timestamptz', nullable: true })
+  revokedAt: Date | null;
+}
