@@ -1,7 +1,9 @@
 /** Every migration, oldest first. A file here is never edited after it lands. */
 import type { MixedList } from 'typeorm';
 import { TeamsAndTokens1795669500000 } from './1795669500000-TeamsAndTokens';
+import { ArtifactsAndEvents1795670097497 } from './1795670097497-ArtifactsAndEvents';
 
 export const MIGRATIONS: MixedList<new () => unknown> = [
   TeamsAndTokens1795669500000,
+  ArtifactsAndEvents1795670097497,
 ];

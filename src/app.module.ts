@@ -1,11 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { AdminModule } from './admin/admin.module';
+import { ArtifactsModule } from './artifacts/artifacts.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { HttpExceptionFilter } from './common/http-exception.filter';
 import { DatabaseModule } from './database/database.module';
+import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { StorageModule } from './storage/storage.module';
@@ -33,6 +35,8 @@ export class AppModule {
         AuthModule,
         TeamsModule,
         AdminModule,
+        ArtifactsModule,
+        EventsModule,
         ...extraImports,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

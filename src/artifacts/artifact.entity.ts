@@ -1,0 +1,48 @@
+import { Column, CreateDateColumn, Entity, ForeignKey, PrimaryColumn } from 'typeorm';
+import { Team } from '../teams/team.entity';
+
+/** What the cache knows about one stored artifact of one team; its bytes live in blob storage. */
+@Entity({ name: 'artifacts' })
+export class Artifact {
+  @PrimaryColumn({
+    name: 'team_id',
+    type: 'varchar',
+    length: 64,
+    primaryKeyConstraintName: 'PK_artifacts',
+  })
+  @ForeignKey(() => Team, { name: 'FK_artifacts_team_id', onDelete: 'CASCADE' })
+  teamId: string;
+
+  @PrimaryColumn({ type: 'varchar', length: 128, primaryKeyConstraintName: 'PK_artifacts' })
+  hash: string;
+
+  @Column({ type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
+  size: number;
+
+  @Column({ name: 'duration_ms', type: 'integer', default: 0 })
+  durationMs: number;
+
+  @Column({ type: 'varchar', length: 600, nullable: true })
+  tag: string | null;
+
+  @Column({ type: 'varchar', length: 128, nullable: true })
+  sha: string | null;
+
+  @Column({ name: 'dirty_hash', type: 'varchar', length: 128, nullable: true })
+  dirtyHash: string | null;
+
+  @Column({ name: 'client_ci', type: 'varchar', length: 50, nullable: true })
+  clientCi: string | null;
+
+  @Column({ name: 'client_interactive', type: 'boolean', nullable: true })
+  clientInteractive: boolean | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt: Date;
+
+  @Column({ name: 'last_accessed_at', type: 'timestamptz', default: () => 'now()' })
+  lastAccessedAt: Date;
+
+  @Column({ name: 'hit_count', type: 'integer', default: 0 })
+  hitCount: number;
+}

@@ -1,0 +1,93 @@
+import {
+  Body,
+  Controller,
+  Get,
+  Head,
+  HttpCode,
+  Inject,
+  Param,
+  Post,
+  Put,
+  Req,
+  Res,
+  UseGuards,
+} from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { pipeline } from 'node:stream/promises';
+import { CurrentPrincipal, type CachePrincipal } from '../auth/cache-principal';
+import { CacheAuthGuard } from '../auth/cache-auth.guard';
+import { RequireWrite } from '../auth/cache-auth.decorators';
+import { AppException } from '../common/app-exception';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { ArtifactHashPipe } from './artifact-hash.pipe';
+import { ArtifactsService } from './artifacts.service';
+import { QueryArtifactsDto } from './query-artifacts.dto';
+import { artifactResponseHeaders, parseUploadHeaders } from './upload-headers';
+import { CACHE_ROUTE_PREFIXES } from './cache-routes';
+import { strictValidation } from '../common/validation';
+
+const NOT_FOUND = 'no such artifact';
+
+/** The artifact routes of the Remote Cache API (protocol.md), at /v8/artifacts and /artifacts. */
+@Controller(CACHE_ROUTE_PREFIXES)
+@UseGuards(CacheAuthGuard)
+export class ArtifactsController {
+  constructor(
+    private readonly artifacts: ArtifactsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Put(':hash')
+  @RequireWrite()
+  @HttpCode(202)
+  async upload(
+    @Param('hash', ArtifactHashPipe) hash: string,
+    @Req() req: Request,
+    @CurrentPrincipal() principal: CachePrincipal,
+  ) {
+    const meta = parseUploadHeaders(req.headers, this.config.maxArtifactSize);
+    await this.artifacts.upload(principal.teamId, hash, req, meta);
+    return { urls: [`${req.baseUrl}${req.path}?teamId=${principal.teamId}`] };
+  }
+
+  @Head(':hash')
+  async exists(
+    @Param('hash', ArtifactHashPipe) hash: string,
+    @CurrentPrincipal() principal: CachePrincipal,
+    @Res() res: Response,
+  ) {
+    const found = await this.artifacts.head(principal.teamId, hash);
+    if (!found) throw AppException.notFound(NOT_FOUND);
+    res.set(binaryHeaders(found.size, found.meta)).status(200).end();
+  }
+
+  @Get(':hash')
+  async download(
+    @Param('hash', ArtifactHashPipe) hash: string,
+    @CurrentPrincipal() principal: CachePrincipal,
+    @Res() res: Response,
+  ) {
+    const found = await this.artifacts.download(principal.teamId, hash);
+    if (!found) throw AppException.notFound(NOT_FOUND);
+    res.set(binaryHeaders(found.blob.size, found.meta)).status(200);
+    // A storage failure mid-body reaches the error filter, which aborts the response.
+    await pipeline(found.blob.stream, res);
+  }
+
+  @Post()
+  @HttpCode(200)
+  query(
+    @Body(strictValidation()) body: QueryArtifactsDto,
+    @CurrentPrincipal() principal: CachePrincipal,
+  ) {
+    return this.artifacts.query(principal.teamId, body.hashes);
+  }
+}
+
+function binaryHeaders(size: number, meta: Parameters<typeof artifactResponseHeaders>[0]) {
+  return {
+    'content-type': 'application/octet-stream',
+    'content-length': String(size),
+    ...artifactResponseHeaders(meta),
+  };
+}

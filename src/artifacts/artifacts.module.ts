@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuthModule } from '../auth/auth.module';
+import { ArtifactAccessRecorder } from './artifact-access.recorder';
+import { Artifact } from './artifact.entity';
+import { ArtifactsController } from './artifacts.controller';
+import { ArtifactsService } from './artifacts.service';
+import { CacheStatusController } from './cache-status.controller';
+
+@Module({
+  imports: [TypeOrmModule.forFeature([Artifact]), AuthModule],
+  // Status first: GET /v8/artifacts/status must match before GET /v8/artifacts/:hash.
+  controllers: [CacheStatusController, ArtifactsController],
+  providers: [ArtifactsService, ArtifactAccessRecorder],
+  exports: [ArtifactsService],
+})
+export class ArtifactsModule {}
