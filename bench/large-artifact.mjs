@@ -15,7 +15,6 @@ const size = sizeMiB * 1024 * 1024;
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
 const cli = path.join(root, 'bin/teamcache.js');
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'teamcache-bench-'));
-fs.chmodSync(dataDir, 0o755);
 const env = { ...process.env, DATA_DIR: dataDir, LOG_LEVEL: 'warn', MAX_ARTIFACT_SIZE: String(size) };
 delete env.DATABASE_URL;
 

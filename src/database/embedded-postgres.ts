@@ -197,9 +197,28 @@ export class EmbeddedPostgres {
     });
     if (fs.existsSync(this.clusterDir)) fs.chownSync(this.clusterDir, ids.uid!, ids.gid!);
     fs.mkdirSync(path.dirname(this.logFile), { recursive: true });
+    // The postgres user must reach its binaries and its data through our (root's) folders.
+    this.ensureSearchable(path.dirname(binary('pg_ctl')));
+    this.ensureSearchable(path.dirname(this.clusterDir));
     fs.closeSync(fs.openSync(this.logFile, 'a'));
     fs.chownSync(this.logFile, ids.uid!, ids.gid!);
     return ids;
+  }
+
+  /**
+   * Adds search permission (o+x: enter, not list) to each folder on the way to `dir` that lacks
+   * it, e.g. a project under /root (0700) or in a mktemp folder. Only done as root, so that the
+   * `postgres` user can reach its binaries and data; every change is logged.
+   */
+  private ensureSearchable(dir: string): void {
+    for (let current = path.resolve(dir); ; current = path.dirname(current)) {
+      const { mode } = fs.statSync(current);
+      if ((mode & 0o001) === 0) {
+        fs.chmodSync(current, (mode & 0o7777) | 0o001);
+        this.log(`added search permission (o+x) for the postgres user to ${current}`);
+      }
+      if (current === path.dirname(current)) return;
+    }
   }
 }
 

@@ -38,6 +38,8 @@ describe('teamcache serve (the built CLI, as `npm start` runs it)', () => {
       expect(fs.statSync(path.join(dataDir, 'postgres.json')).mode & 0o777).toBe(0o600);
       expect(record).toMatchObject({ user: 'postgres', database: 'teamcache' });
       expect(postmasterPid(dataDir)).toBeDefined();
+      // As root, PostgreSQL runs as `postgres`, which needs to enter the 0700 DATA_DIR.
+      if (process.getuid?.() === 0) expect(fs.statSync(dataDir).mode & 0o777).toBe(0o701);
 
       expect(await server.stop('SIGTERM')).toBe(0);
       expect(postmasterPid(dataDir)).toBeUndefined();

@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { EmbeddedPostgres } from '../../src/database/embedded-postgres';
 
-/** A throwaway embedded cluster in a temp dir (traversable by the `postgres` user under root). */
+/** A throwaway embedded cluster in a (0700) temp dir. */
 export interface ScratchPostgres {
   adminUrl: string;
   cluster: EmbeddedPostgres;
@@ -12,7 +12,6 @@ export interface ScratchPostgres {
 
 export async function startScratchPostgres(): Promise<ScratchPostgres> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'teamcache-pg-'));
-  fs.chmodSync(dataDir, 0o755);
   const cluster = new EmbeddedPostgres({ dataDir });
   const record = await cluster.start(true);
   return {

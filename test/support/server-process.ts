@@ -7,11 +7,9 @@ import * as path from 'node:path';
 const ROOT = path.resolve(__dirname, '../..');
 export const CLI = path.join(ROOT, 'bin/teamcache.js');
 
-/** A DATA_DIR the `postgres` user can traverse (mkdtemp makes 0700 dirs). */
+/** A fresh DATA_DIR (0700, as mkdtemp makes it). */
 export function makeDataDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'teamcache-srv-'));
-  fs.chmodSync(dir, 0o755);
-  return dir;
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'teamcache-srv-'));
 }
 
 export function freePort(): Promise<number> {
