@@ -47,7 +47,7 @@ describe('readiness follows the database', () => {
       await pg.cluster.start(true);
       await expectEventually(async () => (await request(t.server).get('/readyz')).status === 200);
     } finally {
-      await t.app.close();
+      await t.close();
       await pg.stop();
     }
   });

@@ -18,7 +18,9 @@ describe('teamcache serve (the built CLI, as `npm start` runs it)', () => {
   jest.setTimeout(180_000);
 
   it('refuses an invalid PORT with one line naming it and a non-zero exit', () => {
-    const result = runCli(['serve'], { PORT: 'abc', DATA_DIR: makeDataDir() });
+    const dataDir = makeDataDir();
+    const result = runCli(['serve'], { PORT: 'abc', DATA_DIR: dataDir });
+    fs.rmSync(dataDir, { recursive: true, force: true });
     expect(result.status).not.toBe(0);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toEqual([
