@@ -22,6 +22,7 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { ArtifactHashPipe } from './artifact-hash.pipe';
 import { ArtifactsService } from './artifacts.service';
 import { QueryArtifactsDto } from './query-artifacts.dto';
+import { detachedBody } from './request-body';
 import { artifactResponseHeaders, parseUploadHeaders } from './upload-headers';
 import { CACHE_ROUTE_PREFIXES } from './cache-routes';
 import { strictValidation } from '../common/validation';
@@ -46,7 +47,7 @@ export class ArtifactsController {
     @CurrentPrincipal() principal: CachePrincipal,
   ) {
     const meta = parseUploadHeaders(req.headers, this.config.maxArtifactSize);
-    await this.artifacts.upload(principal.teamId, hash, req, meta);
+    await this.artifacts.upload(principal.teamId, hash, detachedBody(req), meta);
     return { urls: [`${req.baseUrl}${req.path}?teamId=${principal.teamId}`] };
   }
 

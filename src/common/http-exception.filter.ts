@@ -1,31 +1,10 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { QueryFailedError } from 'typeorm';
-import { BlobSizeMismatchError, StorageUnavailableError } from '../storage/blob-storage';
+import { BlobSizeMismatchError } from '../storage/blob-storage';
 import { AppException } from './app-exception';
+import { isDependencyFailure } from './dependency-failure';
 import { errorBody } from './error-body';
 import { codeForStatus, ErrorCode } from './error-codes';
-
-/** Infrastructure failures that mean "a dependency is down", answered 503 rather than 500. */
-const UNAVAILABLE_ERRNOS = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EPIPE',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-]);
-
-export function isDependencyFailure(error: unknown): boolean {
-  if (!(error instanceof Error)) return false;
-  if (error instanceof StorageUnavailableError) return true;
-  const code = (error as NodeJS.ErrnoException).code;
-  if (code && UNAVAILABLE_ERRNOS.has(code)) return true;
-  if (error instanceof QueryFailedError) return false;
-  return /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection/i.test(
-    error.message,
-  );
-}
 
 /** Renders every error as {code, message, error: {code, message}}; never leaks a stack trace. */
 @Catch()

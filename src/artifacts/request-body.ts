@@ -1,0 +1,17 @@
+import type { IncomingMessage } from 'node:http';
+import { PassThrough, type Readable } from 'node:stream';
+
+/**
+ * The request body as a stream that storage may destroy on failure without destroying the
+ * request's socket (stream.pipeline destroys its source), so a storage outage still reaches the
+ * client as a 503. A client that disconnects mid-body still fails the stream at once.
+ */
+export function detachedBody(req: IncomingMessage): Readable {
+  const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  req.pipe(body);
+  req.once('error', (error) => body.destroy(error));
+  req.once('close', () => {
+    if (!req.complete) body.destroy(new Error('client disconnected before the body was complete'));
+  });
+  return body;
+}

@@ -1,0 +1,43 @@
+import { QueryFailedError } from 'typeorm';
+import { StorageUnavailableError } from '../storage/blob-storage';
+
+/** Socket errors that mean "a dependency is down", answered 503 rather than 500. */
+const UNAVAILABLE_ERRNOS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+]);
+
+const UNAVAILABLE_MESSAGES =
+  /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection|Query read timeout/i;
+
+/** SQLSTATE classes 08 (connection), 57P0x (shutdown, cannot connect now), 53300 (too many). */
+function isUnavailableSqlState(code: unknown): boolean {
+  return typeof code === 'string' && (/^08|^57P0/.test(code) || code === '53300');
+}
+
+/**
+ * True when an error means PostgreSQL or the blob storage cannot serve right now. Duck-typed on
+ * purpose: errors raised by Node's own modules (net, pg's sockets) are not `instanceof Error`
+ * of another realm (jest's), and an AggregateError carries its causes in `errors`.
+ */
+export function isDependencyFailure(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  if (error instanceof StorageUnavailableError) return true;
+  const { code, message, errors, driverError } = error as {
+    code?: unknown;
+    message?: unknown;
+    errors?: unknown;
+    driverError?: { code?: unknown };
+  };
+  if (error instanceof QueryFailedError) {
+    // A query that failed on its own merits (a constraint, bad SQL) is a bug, not an outage.
+    return isUnavailableSqlState(driverError?.code) || UNAVAILABLE_MESSAGES.test(String(message));
+  }
+  if (typeof code === 'string' && UNAVAILABLE_ERRNOS.has(code)) return true;
+  if (Array.isArray(errors) && errors.some(isDependencyFailure)) return true;
+  return typeof message === 'string' && UNAVAILABLE_MESSAGES.test(message);
+}
