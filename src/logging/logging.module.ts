@@ -33,8 +33,11 @@ export class LoggingModule {
             level: config.logLevel,
             genReqId: requestId,
             redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            customLogLevel: (_req, res, error) =>
-              error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+            // A 404 is a cache miss, ordinary traffic: only other 4xx deserve a warning.
+            customLogLevel: (_req, res, error) => {
+              if (error || res.statusCode >= 500) return 'error';
+              return res.statusCode >= 400 && res.statusCode !== 404 ? 'warn' : 'info';
+            },
             autoLogging: { ignore: (req) => req.url === '/healthz' },
           },
         }),

@@ -79,7 +79,9 @@ export class FsStorage implements BlobStorage {
       // Size from the open descriptor: a concurrent put renames a new file over the path, but
       // this descriptor keeps the old one, so size and bytes always describe the same body.
       const { size } = await handle.stat();
-      return { size, stream: handle.createReadStream({ highWaterMark: READ_CHUNK_BYTES }) };
+      // Chunks no larger than the file: a 1 MiB buffer per 10 KiB hit is mostly garbage.
+      const highWaterMark = Math.max(1, Math.min(size, READ_CHUNK_BYTES));
+      return { size, stream: handle.createReadStream({ highWaterMark }) };
     } catch (error) {
       await handle.close();
       return rethrowMapped(error);
