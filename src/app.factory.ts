@@ -1,9 +1,14 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
+import type { Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
+import { guardJsonBody } from './common/json-guard';
+import { applyServerLimits } from './common/server-limits';
+import { cacheCors } from './cors/cache-cors';
+import { setupOpenApi } from './openapi/openapi';
 
 /** JSON bodies (queries, events, admin) are small; artifact bodies are never parsed. */
 const JSON_LIMIT = '1mb';
@@ -18,11 +23,16 @@ export async function createApp(options: AppModuleOptions): Promise<INestApplica
   });
   app.useLogger(app.get(Logger));
   app.disable('x-powered-by');
+  // Whose X-Forwarded-For names the client (rate limits per IP behind a load balancer).
+  app.set('trust proxy', options.config.trustProxy);
+  applyServerLimits(app.getHttpServer() as Server, options.config.limits);
   app.use(collapseSlashes);
-  const parseJson = json({ limit: JSON_LIMIT });
+  app.enableCors(cacheCors(options.config.corsOrigins));
+  const parseJson = json({ limit: JSON_LIMIT, verify: guardJsonBody });
   app.use((req: Request, res: Response, next: NextFunction) =>
     req.method === 'PUT' ? next() : parseJson(req, res, next),
   );
+  setupOpenApi(app);
   return app;
 }
 

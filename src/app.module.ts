@@ -10,6 +10,9 @@ import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { MetricsModule } from './metrics/metrics.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RetentionSweepModule } from './retention/retention-sweep.module';
 import { StorageModule } from './storage/storage.module';
 import { TeamsModule } from './teams/teams.module';
 
@@ -30,6 +33,8 @@ export class AppModule {
         ConfigModule.forRoot(config),
         LoggingModule.forRoot(config),
         DatabaseModule.forRoot(databaseUrl),
+        MetricsModule,
+        RateLimitModule,
         StorageModule,
         HealthModule,
         AuthModule,
@@ -37,6 +42,7 @@ export class AppModule {
         AdminModule,
         ArtifactsModule,
         EventsModule,
+        RetentionSweepModule,
         ...extraImports,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -18,10 +18,19 @@ import { CurrentPrincipal, type CachePrincipal } from '../auth/cache-principal';
 import { CacheAuthGuard } from '../auth/cache-auth.guard';
 import { RequireWrite } from '../auth/cache-auth.decorators';
 import { AppException } from '../common/app-exception';
+import { ArrayLimitPipe } from '../common/array-limit.pipe';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { MetricsService } from '../metrics/metrics.service';
 import { ArtifactHashPipe } from './artifact-hash.pipe';
+import {
+  ApiArtifactExists,
+  ApiCacheRoutes,
+  ApiDownloadArtifact,
+  ApiQueryArtifacts,
+  ApiUploadArtifact,
+} from './artifacts.openapi';
 import { ArtifactsService } from './artifacts.service';
-import { QueryArtifactsDto } from './query-artifacts.dto';
+import { MAX_QUERY_HASHES, QueryArtifactsDto } from './query-artifacts.dto';
 import { detachedBody } from './request-body';
 import { artifactResponseHeaders, parseUploadHeaders } from './upload-headers';
 import { CACHE_ROUTE_PREFIXES } from './cache-routes';
@@ -32,13 +41,16 @@ const NOT_FOUND = 'no such artifact';
 /** The artifact routes of the Remote Cache API (protocol.md), at /v8/artifacts and /artifacts. */
 @Controller(CACHE_ROUTE_PREFIXES)
 @UseGuards(CacheAuthGuard)
+@ApiCacheRoutes()
 export class ArtifactsController {
   constructor(
     private readonly artifacts: ArtifactsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: MetricsService,
   ) {}
 
   @Put(':hash')
+  @ApiUploadArtifact()
   @RequireWrite()
   @HttpCode(202)
   async upload(
@@ -48,10 +60,12 @@ export class ArtifactsController {
   ) {
     const meta = parseUploadHeaders(req.headers, this.config.maxArtifactSize);
     await this.artifacts.upload(principal.teamId, hash, detachedBody(req), meta);
+    this.metrics.recordUpload(principal.teamSlug, meta.size);
     return { urls: [`${req.baseUrl}${req.path}?teamId=${principal.teamId}`] };
   }
 
   @Head(':hash')
+  @ApiArtifactExists()
   async exists(
     @Param('hash', ArtifactHashPipe) hash: string,
     @CurrentPrincipal() principal: CachePrincipal,
@@ -63,22 +77,38 @@ export class ArtifactsController {
   }
 
   @Get(':hash')
+  @ApiDownloadArtifact()
   async download(
     @Param('hash', ArtifactHashPipe) hash: string,
     @CurrentPrincipal() principal: CachePrincipal,
     @Res() res: Response,
   ) {
     const found = await this.artifacts.download(principal.teamId, hash);
+    this.metrics.recordLookup(principal.teamSlug, found ? 'hit' : 'miss');
     if (!found) throw AppException.notFound(NOT_FOUND);
     res.set(binaryHeaders(found.blob.size, found.meta)).status(200);
+    // The bytes handed to the client, counted when the response closes: a client that has read
+    // the whole body may hang up before the storage stream even reports its end.
+    let sent = 0;
+    found.blob.stream.on('data', (chunk: Buffer) => (sent += chunk.length));
+    res.once('close', () => this.metrics.recordDownload(principal.teamSlug, sent));
     // A storage failure mid-body reaches the error filter, which aborts the response.
     await pipeline(found.blob.stream, res);
   }
 
   @Post()
+  @ApiQueryArtifacts()
   @HttpCode(200)
   query(
-    @Body(strictValidation()) body: QueryArtifactsDto,
+    @Body(
+      new ArrayLimitPipe(
+        MAX_QUERY_HASHES,
+        `hashes may list at most ${MAX_QUERY_HASHES} hashes`,
+        'hashes',
+      ),
+      strictValidation(),
+    )
+    body: QueryArtifactsDto,
     @CurrentPrincipal() principal: CachePrincipal,
   ) {
     return this.artifacts.query(principal.teamId, body.hashes);

@@ -1,6 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
+import { MetricsModule } from '../metrics/metrics.module';
+import { RetentionModule } from '../retention/retention.module';
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { Artifact } from './artifact.entity';
 import { ArtifactsController } from './artifacts.controller';
@@ -8,7 +10,7 @@ import { ArtifactsService } from './artifacts.service';
 import { CacheStatusController } from './cache-status.controller';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Artifact]), AuthModule],
+  imports: [TypeOrmModule.forFeature([Artifact]), AuthModule, RetentionModule, MetricsModule],
   // Status first: GET /v8/artifacts/status must match before GET /v8/artifacts/:hash.
   controllers: [CacheStatusController, ArtifactsController],
   providers: [ArtifactsService, ArtifactAccessRecorder],

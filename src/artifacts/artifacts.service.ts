@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
 import { In, Repository } from 'typeorm';
+import { QuotaService } from '../retention/quota.service';
 import { BLOB_STORAGE, BlobDownload, BlobStorage } from '../storage/blob-storage';
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { Artifact } from './artifact.entity';
@@ -28,13 +29,16 @@ export class ArtifactsService {
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     private readonly accesses: ArtifactAccessRecorder,
+    private readonly quota: QuotaService,
   ) {}
 
   /**
    * Streams the body to storage, then records its metadata: the row exists only once the
-   * whole body does, and a row is what makes an artifact visible.
+   * whole body does, and a row is what makes an artifact visible. Under QUOTA_MODE=reject an
+   * upload that would take the team over its quota is refused before the body is read.
    */
   async upload(teamId: string, hash: string, body: Readable, meta: UploadMetadata): Promise<void> {
+    await this.quota.assertCanStore(teamId, hash, meta.size);
     await this.storage.put(blobKey(teamId, hash), body, meta.size);
     await this.artifacts.query(
       `INSERT INTO artifacts (team_id, hash, size, duration_ms, tag, sha, dirty_hash, client_ci, client_interactive)

@@ -8,6 +8,9 @@ import { PassThrough, type Readable } from 'node:stream';
  */
 export function detachedBody(req: IncomingMessage): Readable {
   const body = new PassThrough({ highWaterMark: 1024 * 1024 });
+  // Storage's pipeline reports the error to the upload. Until it is attached (the client may
+  // vanish while storage prepares) an 'error' without a listener would kill the process.
+  body.on('error', () => undefined);
   req.pipe(body);
   req.once('error', (error) => body.destroy(error));
   req.once('close', () => {

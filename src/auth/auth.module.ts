@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { Team } from '../teams/team.entity';
 import { Token } from '../tokens/token.entity';
 import { AuthLookups } from './auth-lookups';
@@ -15,7 +16,7 @@ import { TokenUsageRecorder } from './token-usage.recorder';
  * @UseGuards(CacheAuthGuard); TokenSigner is for the module that issues tokens.
  */
 @Module({
-  imports: [TypeOrmModule.forFeature([Team, Token])],
+  imports: [TypeOrmModule.forFeature([Team, Token]), RateLimitModule],
   providers: [
     {
       provide: JWT_SIGNING_SECRET,

@@ -4,6 +4,7 @@ import type { Request, Response } from 'express';
 import passport from 'passport';
 import { AppException } from '../common/app-exception';
 import { ErrorCode } from '../common/error-codes';
+import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
 import { TeamStatus } from '../teams/team.entity';
 import { ALLOW_PAUSED_TEAM, REQUIRE_WRITE } from './cache-auth.decorators';
 import { CacheJwtStrategy, KeyLookupFailed } from './cache-jwt.strategy';
@@ -22,12 +23,21 @@ export class CacheAuthGuard implements CanActivate {
   constructor(
     private readonly strategy: CacheJwtStrategy,
     private readonly reflector: Reflector,
+    private readonly failures: AuthFailureLimiter,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const http = context.switchToHttp();
     const request = http.getRequest<Request>();
-    const principal = await this.authenticate(request, http.getResponse<Response>());
+    const response = http.getResponse<Response>();
+    // Before the token: a client that keeps failing is refused without any key lookup.
+    this.failures.assertNotBlocked(request, response);
+    const principal = await this.authenticate(request, response).catch(async (error: unknown) => {
+      if (error instanceof AppException && error.getStatus() === 401) {
+        await this.failures.recordFailure(request);
+      }
+      throw error;
+    });
     checkTeamQuery(request.query, principal);
     if (principal.teamStatus === TeamStatus.Paused && !this.marked(ALLOW_PAUSED_TEAM, context)) {
       throw AppException.forbidden(

@@ -2,6 +2,7 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/app-config';
 import { serve } from '../main';
 import { migrate } from './migrate.command';
+import { artifactsCommand, statsCommand } from './retention.command';
 import { teamsCommand } from './teams.command';
 import { tokensCommand } from './tokens.command';
 
@@ -23,6 +24,8 @@ export function buildProgram(): Command {
 
   program.addCommand(teamsCommand());
   program.addCommand(tokensCommand());
+  program.addCommand(artifactsCommand());
+  program.addCommand(statsCommand());
 
   return program;
 }

@@ -3,6 +3,7 @@ import { loadConfig } from '../config/app-config';
 import { TeamsService } from '../teams/teams.service';
 import { withAdminContext } from './admin-context';
 import { printJson } from './output';
+import { addTeamRetentionCommands } from './retention.command';
 
 type TeamAction = 'pause' | 'resume' | 'rotateKey';
 
@@ -42,5 +43,6 @@ export function teamsCommand(): Command {
       .description(`${description} (<team>: slug or team id)`)
       .action((team: string) => teamsService((service) => service[method](team)));
   }
+  addTeamRetentionCommands(teams);
   return teams;
 }

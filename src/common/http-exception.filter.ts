@@ -15,6 +15,12 @@ export class HttpExceptionFilter implements ExceptionFilter {
     const http = host.switchToHttp();
     const response = http.getResponse<Response>();
     const request = http.getRequest<Request>();
+    if (request.socket?.destroyed) {
+      // The client vanished mid-request (its upload or download fails as a consequence): there
+      // is no one to answer, and it is neither an outage nor our bug, so it is no error either.
+      this.logger.debug(`client disconnected from ${request.method} ${request.originalUrl}`);
+      return;
+    }
     const { status, code, message } = this.describe(exception, request);
     if (status >= 500) {
       this.logger.error({ err: exception, url: request.originalUrl, status }, message);

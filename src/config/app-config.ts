@@ -2,6 +2,8 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, ValidationError } from 'class-validator';
 import * as path from 'node:path';
 import { EnvironmentSchema } from './environment.schema';
+import { parseCorsOrigins, parseTrustProxy, TrustProxy } from './http-edge';
+import type { RetentionDefaults } from '../retention/retention-policy';
 
 export interface S3Config {
   endPoint: string;
@@ -23,7 +25,21 @@ export interface AppConfig {
   jwtSecret?: string;
   adminToken?: string;
   maxArtifactSize: number;
+  /** METRICS_TOKEN: bearer token required by /metrics when set. */
+  metricsToken?: string;
+  /** CORS_ORIGINS: origins allowed to call the cache routes from a browser. */
+  corsOrigins: '*' | string[];
+  /** TRUST_PROXY: express's `trust proxy` (whose X-Forwarded-For names the client). */
+  trustProxy: TrustProxy;
+  /** RATE_LIMIT_AUTH_FAILURES (per client IP), RATE_LIMIT_ADMIN (per token): per minute, 0 = off. */
+  rateLimit: { authFailuresPerMinute: number; adminPerMinute: number };
+  /** REQUEST_TIMEOUT_MS, UPLOAD_IDLE_TIMEOUT_MS: how long a client may take (0 = no limit). */
+  limits: { requestTimeoutMs: number; uploadIdleTimeoutMs: number };
+  /** SWEEP_TEMP_AFTER_MINUTES, SWEEP_TEMP_INTERVAL_MINUTES: removal of abandoned upload leftovers. */
+  tempSweep: { afterMinutes: number; intervalMs: number };
   storage: { driver: 'fs'; root: string } | ({ driver: 's3' } & S3Config);
+  /** RETENTION_DAYS, TEAM_QUOTA_BYTES, QUOTA_MODE (teams may override days and quota). */
+  retention: RetentionDefaults & { sweepIntervalMs: number };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -65,7 +81,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     jwtSecret: parsed.JWT_SECRET,
     adminToken: parsed.ADMIN_TOKEN,
     maxArtifactSize: parsed.MAX_ARTIFACT_SIZE,
+    metricsToken: parsed.METRICS_TOKEN,
+    corsOrigins: parseCorsOrigins(parsed.CORS_ORIGINS),
+    trustProxy: parseTrustProxy(parsed.TRUST_PROXY),
+    rateLimit: {
+      authFailuresPerMinute: parsed.RATE_LIMIT_AUTH_FAILURES,
+      adminPerMinute: parsed.RATE_LIMIT_ADMIN,
+    },
+    limits: {
+      requestTimeoutMs: parsed.REQUEST_TIMEOUT_MS,
+      uploadIdleTimeoutMs: parsed.UPLOAD_IDLE_TIMEOUT_MS,
+    },
+    tempSweep: {
+      afterMinutes: parsed.SWEEP_TEMP_AFTER_MINUTES,
+      intervalMs: parsed.SWEEP_TEMP_INTERVAL_MINUTES * 60_000,
+    },
     storage: storageConfig(parsed, dataDir),
+    retention: {
+      retentionDays: parsed.RETENTION_DAYS,
+      quotaBytes: parsed.TEAM_QUOTA_BYTES ?? null,
+      quotaMode: parsed.QUOTA_MODE,
+      sweepIntervalMs: parsed.RETENTION_SWEEP_INTERVAL_MS,
+    },
   };
 }
 

@@ -11,6 +11,10 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
+import { parseByteSize } from '../retention/byte-size';
+import { CORS_ORIGINS_RULE, TRUST_PROXY_RULE } from './http-edge';
+import { NotPlaceholder } from './placeholder-secret';
+import { MAX_RETENTION_DAYS, QUOTA_MODES } from '../retention/retention-policy';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -24,6 +28,15 @@ const toBool = ({ value }: { value: unknown }) => {
   return value;
 };
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
+/** `10GiB`, `500MB` or a byte count; anything unreadable is left for the validator to refuse. */
+const toByteSize = ({ value }: { value: unknown }) => {
+  if (typeof value !== 'string' || value === '') return emptyToUndefined({ value });
+  try {
+    return parseByteSize(value);
+  } catch {
+    return value;
+  }
+};
 
 /**
  * Every environment variable teamcache reads, with its rule. `loadConfig` validates a copy of
@@ -47,6 +60,7 @@ export class EnvironmentSchema {
   @IsOptional()
   @Transform(emptyToUndefined)
   @Matches(/^postgres(ql)?:\/\/.+/, { message: 'must be a postgres:// connection URL' })
+  @NotPlaceholder()
   DATABASE_URL?: string;
 
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
@@ -60,18 +74,41 @@ export class EnvironmentSchema {
   @IsOptional()
   @Transform(emptyToUndefined)
   @IsString()
+  @NotPlaceholder()
   JWT_SECRET?: string;
 
   @IsOptional()
   @Transform(emptyToUndefined)
   @IsString()
   @MinLength(32, { message: 'must be at least 32 characters' })
+  @NotPlaceholder()
   ADMIN_TOKEN?: string;
 
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of bytes >= 0' })
   @Min(0, { message: 'must be a whole number of bytes >= 0' })
   MAX_ARTIFACT_SIZE: number = 2 * 1024 ** 3;
+
+  // Generous: a 2 GiB upload over a slow CI uplink must still fit.
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds >= 0 (0 = no limit)' })
+  @Min(0, { message: 'must be a whole number of milliseconds >= 0 (0 = no limit)' })
+  REQUEST_TIMEOUT_MS: number = 600_000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds >= 0 (0 = no limit)' })
+  @Min(0, { message: 'must be a whole number of milliseconds >= 0 (0 = no limit)' })
+  UPLOAD_IDLE_TIMEOUT_MS: number = 60_000;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of minutes >= 1' })
+  @Min(1, { message: 'must be a whole number of minutes >= 1' })
+  SWEEP_TEMP_AFTER_MINUTES: number = 60;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of minutes >= 0 (0 = never)' })
+  @Min(0, { message: 'must be a whole number of minutes >= 0 (0 = never)' })
+  SWEEP_TEMP_INTERVAL_MINUTES: number = 15;
 
   @IsOptional()
   @Transform(emptyToUndefined)
@@ -98,6 +135,7 @@ export class EnvironmentSchema {
   @IsOptional()
   @Transform(emptyToUndefined)
   @IsString()
+  @NotPlaceholder()
   S3_SECRET_KEY?: string;
 
   @IsString()
@@ -107,6 +145,56 @@ export class EnvironmentSchema {
   @IsString()
   @MaxLength(64)
   S3_REGION: string = 'us-east-1';
+
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(32, { message: 'must be at least 32 characters' })
+  @NotPlaceholder()
+  METRICS_TOKEN?: string;
+
+  @Matches(CORS_ORIGINS_RULE, {
+    message: 'must be * or a comma-separated list of origins such as https://ci.example.com',
+  })
+  CORS_ORIGINS: string = '*';
+
+  @Matches(TRUST_PROXY_RULE, {
+    message: 'must be true, false, a hop count, or comma-separated addresses/subnets',
+  })
+  TRUST_PROXY: string = 'false';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of failures per minute >= 0 (0: no limit)' })
+  @Min(0, { message: 'must be a whole number of failures per minute >= 0 (0: no limit)' })
+  RATE_LIMIT_AUTH_FAILURES: number = 30;
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of requests per minute >= 0 (0: no limit)' })
+  @Min(0, { message: 'must be a whole number of requests per minute >= 0 (0: no limit)' })
+  RATE_LIMIT_ADMIN: number = 120;
+
+  @Transform(toInt)
+  @IsInt({ message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
+  @Min(1, { message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
+  @Max(MAX_RETENTION_DAYS, {
+    message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}`,
+  })
+  RETENTION_DAYS: number = 30;
+
+  @IsOptional()
+  @Transform(toByteSize)
+  @IsInt({ message: 'must be a size such as 10GiB or a whole number of bytes > 0' })
+  TEAM_QUOTA_BYTES?: number;
+
+  @IsIn(QUOTA_MODES, { message: `must be one of ${QUOTA_MODES.join(', ')}` })
+  QUOTA_MODE: (typeof QUOTA_MODES)[number] = 'evict';
+
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds >= 0 (0: no background sweeps)' })
+  @Min(0, { message: 'must be a whole number of milliseconds >= 0 (0: no background sweeps)' })
+  // Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer interval would fire at once.
+  @Max(2_147_483_647, { message: 'must be at most 2147483647 milliseconds (about 24 days)' })
+  RETENTION_SWEEP_INTERVAL_MS: number = 600_000;
 }
 
 export type EnvironmentKey = keyof EnvironmentSchema;

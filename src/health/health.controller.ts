@@ -1,9 +1,11 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { AppException } from '../common/app-exception';
+import { ApiHealthRoutes, ApiLiveness, ApiReadiness } from './health.openapi';
 import { StorageHealthIndicator } from './storage.health';
 
 @Controller()
+@ApiHealthRoutes()
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
@@ -13,12 +15,14 @@ export class HealthController {
 
   /** Liveness: the process runs and its event loop answers. */
   @Get('healthz')
+  @ApiLiveness()
   live() {
     return { status: 'ok' };
   }
 
   /** Readiness: PostgreSQL and the blob storage both answer. */
   @Get('readyz')
+  @ApiReadiness()
   async ready() {
     try {
       return await this.health.check([

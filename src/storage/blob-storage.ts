@@ -50,7 +50,11 @@ const BLOB_KEY = /^team_[A-Za-z0-9]+\/[a-fA-F0-9]{1,128}$/;
  * becomes a file path or an object name, so `..`, `/` or odd characters must never get through.
  */
 export function assertBlobKey(key: string): void {
-  if (typeof key !== 'string' || !BLOB_KEY.test(key)) throw new InvalidBlobKeyError(String(key));
+  if (!isBlobKey(key)) throw new InvalidBlobKeyError(String(key));
+}
+
+export function isBlobKey(key: unknown): key is string {
+  return typeof key === 'string' && BLOB_KEY.test(key);
 }
 
 export function assertByteCount(bytes: number): void {
@@ -80,4 +84,9 @@ export interface BlobStorage {
   stat(key: string): Promise<BlobStat | null>;
   /** Removes the object; absent objects are not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Removes what abandoned uploads left behind (fs temp files, S3 multipart uploads) untouched
+   * for `olderThanMinutes`; never anything visible. Resolves to how many were removed.
+   */
+  sweepStaleUploads(olderThanMinutes: number): Promise<number>;
 }

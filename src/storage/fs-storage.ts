@@ -133,6 +133,10 @@ export class FsStorage implements BlobStorage {
     return removed;
   }
 
+  sweepStaleUploads(olderThanMinutes: number): Promise<number> {
+    return this.sweepStaleTempFiles(olderThanMinutes);
+  }
+
   protected pathOf(key: string): string {
     return path.join(this.root, key);
   }

@@ -17,6 +17,7 @@ import { ExactLengthCheck } from './exact-length';
 import { isS3NotFound, s3CodeOf, toStorageError } from './s3-errors';
 import { timeoutTransport } from './s3-transport';
 import { S3UploadSink } from './s3-upload';
+import { sweepStaleMultipartUploads } from './s3-upload-sweep';
 
 export interface S3StorageOptions {
   /** Largest body sent as one PUT and the size of multipart parts; held in memory per upload. */
@@ -50,6 +51,8 @@ export class S3Storage implements BlobStorage, OnModuleInit, OnModuleDestroy {
   private readonly client: Client;
   private readonly bucket: string;
   private readonly region: string;
+  /** Set once the endpoint turned out not to support listing multipart uploads. */
+  private readonly sweep = { unsupported: false };
 
   constructor(config: S3Config, options: S3StorageOptions = {}) {
     this.options = { ...DEFAULTS, ...options };
@@ -184,5 +187,14 @@ export class S3Storage implements BlobStorage, OnModuleInit, OnModuleDestroy {
       if (isS3NotFound(error)) return;
       throw toStorageError(error, this.endpoint);
     }
+  }
+
+  sweepStaleUploads(olderThanMinutes: number): Promise<number> {
+    const target = { client: this.client, bucket: this.bucket, endpoint: this.endpoint };
+    return sweepStaleMultipartUploads(
+      { ...target, logger: this.logger },
+      olderThanMinutes,
+      this.sweep,
+    );
   }
 }

@@ -3,6 +3,7 @@ import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { BLOB_STORAGE, BlobStorage } from './blob-storage';
 import { FsStorage } from './fs-storage';
 import { S3Storage } from './s3-storage';
+import { StorageSweeper } from './storage-sweeper';
 
 /**
  * Chooses the storage adapter once, from config. The factory only constructs: S3Storage checks
@@ -19,6 +20,7 @@ import { S3Storage } from './s3-storage';
           ? new FsStorage(config.storage.root)
           : new S3Storage(config.storage),
     },
+    StorageSweeper,
   ],
   exports: [BLOB_STORAGE],
 })

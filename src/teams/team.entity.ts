@@ -13,6 +13,8 @@ export enum TeamStatus {
 @Entity({ name: 'teams' })
 @Check('CHK_teams_status', `"status" IN ('enabled', 'paused')`)
 @Check('CHK_teams_slug', `"slug" ~ '^[a-z0-9-]{1,48}$'`)
+@Check('CHK_teams_retention_days', `"retention_days" BETWEEN 1 AND 36500`)
+@Check('CHK_teams_quota_bytes', `"quota_bytes" >= 0`)
 export class Team {
   @PrimaryColumn({ type: 'varchar', length: 64, primaryKeyConstraintName: 'PK_teams' })
   id: string;
@@ -32,4 +34,23 @@ export class Team {
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
+
+  /**
+   * Retention and quota overrides (null: the server default; a quota of 0: no quota). Not
+   * selected by default: the policy routes show them resolved against the defaults.
+   */
+  @Column({ name: 'retention_days', type: 'integer', nullable: true, select: false })
+  retentionDays: number | null;
+
+  @Column({
+    name: 'quota_bytes',
+    type: 'bigint',
+    nullable: true,
+    select: false,
+    transformer: {
+      to: (v: number | null) => v,
+      from: (v: string | null) => (v === null ? null : Number(v)),
+    },
+  })
+  quotaBytes: number | null;
 }

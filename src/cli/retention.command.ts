@@ -1,0 +1,102 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { Command } from 'commander';
+import { loadConfig } from '../config/app-config';
+import { ArtifactPurgeService } from '../retention/artifact-purge.service';
+import { parseQuotaSetting, parseRetentionSetting } from '../retention/retention-policy';
+import { RetentionModule } from '../retention/retention.module';
+import { TeamDeletionService } from '../retention/team-deletion.service';
+import { TeamPolicyService } from '../retention/team-policy.service';
+import { StatsModule } from '../stats/stats.module';
+import { parsePeriod } from '../stats/stats-period';
+import { StatsService } from '../stats/stats.service';
+import { StorageModule } from '../storage/storage.module';
+import { parseDuration } from '../tokens/duration';
+import { withAdminContext } from './admin-context';
+import { printJson } from './output';
+import { formatStatsReport } from './stats-report';
+
+/** Runs a command with the retention and stats services (and blob storage, to delete blobs). */
+function withRetention<T>(run: (app: INestApplicationContext) => Promise<T>): Promise<T> {
+  return withAdminContext(loadConfig(), run, [StorageModule, RetentionModule, StatsModule]);
+}
+
+interface PolicyOptions {
+  retentionDays?: string;
+  quota?: string;
+}
+
+/** `teams policy`, `teams set-policy` and `teams delete`, added to `teamcache teams`. */
+export function addTeamRetentionCommands(teams: Command): void {
+  teams
+    .command('policy <team>')
+    .description("show a team's retention and quota (and where each comes from) as JSON")
+    .action(async (team: string) =>
+      printJson(await withRetention((app) => app.get(TeamPolicyService).get(team))),
+    );
+
+  teams
+    .command('set-policy <team>')
+    .description("override a team's retention or quota; prints the resulting policy")
+    .option('--retention-days <days>', 'delete artifacts not accessed for N days, or "default"')
+    .option('--quota <size>', 'max stored bytes: e.g. 10GiB or 500MB, "none" or "default"')
+    .action(async (team: string, options: PolicyOptions) => {
+      if (options.retentionDays === undefined && options.quota === undefined) {
+        throw new Error('give --retention-days and/or --quota');
+      }
+      // Refuse a bad value before starting anything.
+      if (options.retentionDays !== undefined) parseRetentionSetting(options.retentionDays);
+      if (options.quota !== undefined) parseQuotaSetting(options.quota);
+      const change = { retentionDays: options.retentionDays, quota: options.quota };
+      printJson(await withRetention((app) => app.get(TeamPolicyService).set(team, change)));
+    });
+
+  teams
+    .command('delete <team>')
+    .description('delete a team for good: its tokens, artifacts (and blobs) and usage history')
+    .option('--yes', 'confirm: there is no undo')
+    .action(async (team: string, options: { yes?: boolean }) => {
+      if (!options.yes) {
+        throw new Error(
+          `not deleting team ${JSON.stringify(team)} without --yes: its tokens, artifacts and usage history go for good`,
+        );
+      }
+      printJson(await withRetention((app) => app.get(TeamDeletionService).delete(team)));
+    });
+}
+
+/** `teamcache artifacts purge`. */
+export function artifactsCommand(): Command {
+  const artifacts = new Command('artifacts').description("manage a team's stored artifacts");
+  artifacts
+    .command('purge')
+    .description("delete a team's artifacts (metadata first, then blobs); prints what went")
+    .requiredOption('--team <team>', 'slug or team id')
+    .option('--older-than <duration>', 'only those uploaded more than e.g. 12h, 7d, 4w ago')
+    .action(async (options: { team: string; olderThan?: string }) => {
+      if (options.olderThan !== undefined) parseDuration(options.olderThan);
+      printJson(
+        await withRetention((app) =>
+          app.get(ArtifactPurgeService).purge(options.team, options.olderThan),
+        ),
+      );
+    });
+  return artifacts;
+}
+
+/** `teamcache stats <team>`. */
+export function statsCommand(): Command {
+  return new Command('stats')
+    .argument('<team>', 'slug or team id')
+    .description("a team's cache usage: hits, misses, time saved, storage, top artifacts, clients")
+    .option('--from <date>', 'start, an ISO date or date-time (default: 30 days before --to)')
+    .option('--to <date>', 'end, an ISO date (that whole day) or date-time (default: now)')
+    .option('--json', 'print the full statistics (with the daily series) as JSON')
+    .action(async (team: string, options: { from?: string; to?: string; json?: boolean }) => {
+      parsePeriod(options.from, options.to);
+      const stats = await withRetention((app) =>
+        app.get(StatsService).teamStats(team, options.from, options.to),
+      );
+      if (options.json) printJson(stats);
+      else process.stdout.write(formatStatsReport(stats));
+    });
+}

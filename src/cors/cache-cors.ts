@@ -1,0 +1,55 @@
+import type {
+  CorsOptions,
+  CorsOptionsDelegate,
+} from '@nestjs/common/interfaces/external/cors-options.interface';
+import type { Request } from 'express';
+import { CACHE_ROUTE_PREFIXES } from '../artifacts/cache-routes';
+
+/** What turbo (and a browser client) may send: with TURBO_PREFLIGHT it drops what is not listed. */
+export const CORS_ALLOWED_HEADERS = [
+  'authorization',
+  'content-type',
+  'x-artifact-duration',
+  'x-artifact-tag',
+  'x-artifact-sha',
+  'x-artifact-dirty-hash',
+  'x-artifact-client-ci',
+  'x-artifact-client-interactive',
+  'x-request-id',
+];
+
+/** What a browser client may read from our answers. */
+export const CORS_EXPOSED_HEADERS = [
+  'content-length',
+  'x-artifact-duration',
+  'x-artifact-tag',
+  'x-artifact-sha',
+  'x-artifact-dirty-hash',
+  'x-request-id',
+  'retry-after',
+];
+
+export const CORS_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'OPTIONS'];
+
+/**
+ * CORS for the cache routes only (the admin API and /metrics are not for browsers). Preflights
+ * are answered here, before routing, so OPTIONS never needs a token; no Location header is ever
+ * sent (turbo would follow it).
+ */
+export function cacheCors(origins: '*' | string[]): CorsOptionsDelegate<Request> {
+  const cache: CorsOptions = {
+    origin: origins,
+    methods: CORS_METHODS,
+    allowedHeaders: CORS_ALLOWED_HEADERS,
+    exposedHeaders: CORS_EXPOSED_HEADERS,
+    maxAge: 600,
+  };
+  const none: CorsOptions = { origin: false };
+  return (request, callback) => callback(null, isCacheRoute(request.path) ? cache : none);
+}
+
+function isCacheRoute(path: string): boolean {
+  return CACHE_ROUTE_PREFIXES.some(
+    (prefix) => path === `/${prefix}` || path.startsWith(`/${prefix}/`),
+  );
+}

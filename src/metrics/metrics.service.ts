@@ -1,0 +1,86 @@
+import { Injectable } from '@nestjs/common';
+import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+
+export type CacheLookupResult = 'hit' | 'miss';
+
+/** Seconds; artifact transfers of a large monorepo take minutes, status calls milliseconds. */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
+
+/**
+ * The app's Prometheus metrics, in a registry of its own (so two apps in one process, as in the
+ * tests, never share counters). Labels carry route patterns and team slugs, never hashes or URLs.
+ */
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+  private readonly httpRequests = new Counter({
+    name: 'teamcache_http_requests_total',
+    help: 'HTTP requests answered, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    registers: [this.registry],
+  });
+  private readonly httpDuration = new Histogram({
+    name: 'teamcache_http_request_duration_seconds',
+    help: 'Time from request to the end of the response, by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: DURATION_BUCKETS,
+    registers: [this.registry],
+  });
+  private readonly uploadedBytes = new Counter({
+    name: 'teamcache_artifact_uploaded_bytes_total',
+    help: 'Artifact bytes stored by uploads, by team',
+    labelNames: ['team'] as const,
+    registers: [this.registry],
+  });
+  private readonly downloadedBytes = new Counter({
+    name: 'teamcache_artifact_downloaded_bytes_total',
+    help: 'Artifact bytes sent by downloads, by team',
+    labelNames: ['team'] as const,
+    registers: [this.registry],
+  });
+  private readonly cacheLookups = new Counter({
+    name: 'teamcache_cache_lookups_total',
+    help: 'Artifact downloads (GET), by team and result: hit (200) or miss (404)',
+    labelNames: ['team', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly storageErrors = new Counter({
+    name: 'teamcache_storage_errors_total',
+    help: 'Requests that failed because the blob storage was unavailable (answered 503)',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
+  render(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  recordHttp(method: string, route: string, status: number, seconds: number): void {
+    const labels = { method, route, status: String(status) };
+    this.httpRequests.inc(labels);
+    this.httpDuration.observe(labels, seconds);
+  }
+
+  recordUpload(team: string, bytes: number): void {
+    this.uploadedBytes.inc({ team }, bytes);
+  }
+
+  recordDownload(team: string, bytes: number): void {
+    this.downloadedBytes.inc({ team }, bytes);
+  }
+
+  recordLookup(team: string, result: CacheLookupResult): void {
+    this.cacheLookups.inc({ team, result });
+  }
+
+  recordStorageError(): void {
+    this.storageErrors.inc();
+  }
+}

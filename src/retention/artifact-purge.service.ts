@@ -1,0 +1,54 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppException } from '../common/app-exception';
+import { TeamsService } from '../teams/teams.service';
+import { InvalidDurationError, parseDuration } from '../tokens/duration';
+import { ArtifactReaper, REMOVAL_BATCH, RemovalResult } from './artifact-reaper';
+
+export interface PurgeResult extends RemovalResult {
+  team: string;
+  slug: string;
+  /** Artifacts uploaded before this instant were removed. */
+  uploadedBefore: string;
+}
+
+/** `teamcache artifacts purge` and POST /admin/teams/:team/purge. */
+@Injectable()
+export class ArtifactPurgeService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly teams: TeamsService,
+    private readonly reaper: ArtifactReaper,
+  ) {}
+
+  /**
+   * Removes a team's artifacts uploaded more than `olderThan` (30m, 12h, 7d, ...) ago, or all
+   * of them: rows first, then blobs. The cut-off is fixed when the purge starts, so uploads made
+   * while it runs stay.
+   */
+  async purge(teamRef: string, olderThan?: string): Promise<PurgeResult> {
+    const ageMs = olderThan === undefined ? 0 : durationOf(olderThan);
+    const team = await this.teams.get(teamRef);
+    const [{ now }] = await this.dataSource.query('SELECT now() AS now');
+    const cutoff = new Date((now as Date).getTime() - ageMs);
+    const result = await this.reaper.drain(team.id, () =>
+      this.dataSource.query(
+        `DELETE FROM artifacts
+            WHERE team_id = $1 AND created_at < $2
+              AND hash IN (SELECT hash FROM artifacts WHERE team_id = $1 AND created_at < $2 LIMIT $3)
+            RETURNING hash, size`,
+        [team.id, cutoff, REMOVAL_BATCH],
+      ),
+    );
+    return { team: team.id, slug: team.slug, uploadedBefore: cutoff.toISOString(), ...result };
+  }
+}
+
+function durationOf(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    if (error instanceof InvalidDurationError) throw AppException.badRequest(error.message);
+    throw error;
+  }
+}

@@ -1,0 +1,82 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppException } from '../common/app-exception';
+import { ErrorCode } from '../common/error-codes';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { formatBytes } from './byte-size';
+import { effectivePolicy, RetentionDefaults } from './retention-policy';
+
+interface QuotaUsage {
+  /** null: no quota. */
+  quotaBytes: number | null;
+  storedBytes: number;
+}
+
+/**
+ * The hard limit of QUOTA_MODE=reject. A team's stored bytes are a SUM over its artifacts,
+ * answered from the (team_id, last_accessed_at) INCLUDE (size) index, so it is always exact and
+ * nothing has to be kept in step on upload and delete. Under QUOTA_MODE=evict nothing here
+ * touches the database: the sweeper enforces the quota.
+ */
+@Injectable()
+export class QuotaService {
+  private readonly defaults: RetentionDefaults;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.defaults = config.retention;
+  }
+
+  /**
+   * 403 remote_caching_over_limit when storing `size` bytes under `hash` (replacing what that
+   * hash holds now) would take the team over its quota. Called before the body is read.
+   */
+  async assertCanStore(teamId: string, hash: string, size: number): Promise<void> {
+    if (this.defaults.quotaMode !== 'reject') return;
+    const usage = await this.usage(teamId, hash);
+    if (usage.quotaBytes === null || usage.storedBytes + size <= usage.quotaBytes) return;
+    throw AppException.forbidden(
+      `team storage quota of ${formatBytes(usage.quotaBytes)} reached (${formatBytes(usage.storedBytes)} stored); uploads are refused until artifacts expire, are purged, or the quota is raised`,
+      ErrorCode.RemoteCachingOverLimit,
+    );
+  }
+
+  /** True while uploads are blocked: QUOTA_MODE=reject and the team is at or over its quota. */
+  async isOverLimit(teamId: string): Promise<boolean> {
+    if (this.defaults.quotaMode !== 'reject') return false;
+    const usage = await this.usage(teamId);
+    return usage.quotaBytes !== null && usage.storedBytes >= usage.quotaBytes;
+  }
+
+  /** The team's effective quota and its stored bytes, not counting `exceptHash`. */
+  private async usage(teamId: string, exceptHash?: string): Promise<QuotaUsage> {
+    // Two index reads: the SUM over the team (index-only), and the replaced row by primary key.
+    const rows: {
+      retention_days: number | null;
+      quota_bytes: string | null;
+      stored: string;
+      replaced: string | null;
+    }[] = await this.dataSource.query(
+      `SELECT t.retention_days, t.quota_bytes,
+              (SELECT COALESCE(sum(a.size), 0) FROM artifacts a WHERE a.team_id = t.id) AS stored,
+              (SELECT a.size FROM artifacts a WHERE a.team_id = t.id AND a.hash = $2) AS replaced
+         FROM teams t WHERE t.id = $1`,
+      [teamId, exceptHash ?? ''],
+    );
+    if (rows.length === 0) return { quotaBytes: null, storedBytes: 0 };
+    const [row] = rows;
+    const policy = effectivePolicy(
+      {
+        retentionDays: row.retention_days,
+        quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
+      },
+      this.defaults,
+    );
+    return {
+      quotaBytes: policy.quotaBytes,
+      storedBytes: Number(row.stored) - Number(row.replaced ?? 0),
+    };
+  }
+}

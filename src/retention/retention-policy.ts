@@ -1,0 +1,89 @@
+import { InvalidByteSizeError, parseByteSize } from './byte-size';
+
+export const QUOTA_MODES = ['evict', 'reject'] as const;
+/** evict: the sweeper drops least-recently-used artifacts; reject: uploads over quota get 403. */
+export type QuotaMode = (typeof QUOTA_MODES)[number];
+
+/** The server-wide policy (RETENTION_DAYS, TEAM_QUOTA_BYTES, QUOTA_MODE). */
+export interface RetentionDefaults {
+  retentionDays: number;
+  /** null: no quota. */
+  quotaBytes: number | null;
+  quotaMode: QuotaMode;
+}
+
+/** What a team row stores: null = the server default; a quota of 0 = explicitly no quota. */
+export interface TeamPolicyOverrides {
+  retentionDays: number | null;
+  quotaBytes: number | null;
+}
+
+/** The stored value meaning "this team has no quota, whatever the default" (`--quota none`). */
+export const NO_QUOTA = 0;
+export const MAX_RETENTION_DAYS = 36_500;
+
+export type PolicySource = 'team' | 'default';
+
+export interface EffectivePolicy {
+  retentionDays: number;
+  retentionSource: PolicySource;
+  /** null: unlimited. */
+  quotaBytes: number | null;
+  quotaSource: PolicySource;
+  quotaMode: QuotaMode;
+}
+
+export function effectivePolicy(
+  team: TeamPolicyOverrides,
+  defaults: RetentionDefaults,
+): EffectivePolicy {
+  const quotaSource: PolicySource = team.quotaBytes === null ? 'default' : 'team';
+  const quota = team.quotaBytes ?? defaults.quotaBytes;
+  return {
+    retentionDays: team.retentionDays ?? defaults.retentionDays,
+    retentionSource: team.retentionDays === null ? 'default' : 'team',
+    quotaBytes: quota === NO_QUOTA ? null : quota,
+    quotaSource,
+    quotaMode: defaults.quotaMode,
+  };
+}
+
+export class InvalidPolicyError extends Error {}
+
+/** `N` (whole days, 1 to 36500) or `default`; returns the value to store (null = default). */
+export function parseRetentionSetting(value: unknown): number | null {
+  if (value === 'default') return null;
+  const days = typeof value === 'string' && /^\d{1,5}$/.test(value) ? Number(value) : value;
+  if (
+    typeof days !== 'number' ||
+    !Number.isInteger(days) ||
+    days < 1 ||
+    days > MAX_RETENTION_DAYS
+  ) {
+    throw new InvalidPolicyError(
+      `retention days must be a whole number from 1 to ${MAX_RETENTION_DAYS} or "default" (got ${JSON.stringify(value)})`,
+    );
+  }
+  return days;
+}
+
+/**
+ * A size (`10GiB`, a byte count), `none` (no quota for this team) or `default`; returns the
+ * value to store: bytes, NO_QUOTA, or null for the default.
+ */
+export function parseQuotaSetting(value: unknown): number | null {
+  if (value === 'default') return null;
+  if (value === 'none') return NO_QUOTA;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  if (typeof value === 'string') {
+    try {
+      return parseByteSize(value);
+    } catch (error) {
+      if (!(error instanceof InvalidByteSizeError)) throw error;
+      throw new InvalidPolicyError(`quota: ${error.message}, "none" or "default"`);
+    }
+  }
+  throw new InvalidPolicyError(
+    `quota must be a size such as 10GiB, a byte count, "none" or "default" (got ${JSON.stringify(value)})`,
+  );
+}

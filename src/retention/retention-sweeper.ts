@@ -1,0 +1,193 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+} from '@nestjs/common';
+import { DataSource, QueryRunner } from 'typeorm';
+import { APP_CONFIG, AppConfig } from '../config/app-config';
+import {
+  addRemoval,
+  ArtifactReaper,
+  emptyRemoval,
+  REMOVAL_BATCH,
+  RemovalResult,
+} from './artifact-reaper';
+import { effectivePolicy, RetentionDefaults } from './retention-policy';
+
+/** Arbitrary but fixed (next to the migrations' key): one sweeper at a time per database. */
+export const SWEEP_LOCK_KEY = 7_310_422_020;
+
+export interface SweepReport {
+  /** Another process (a replica) held the sweep lock: this one did nothing. */
+  skipped: boolean;
+  teams: number;
+  /** Not accessed for longer than the team's retention. */
+  expired: RemovalResult;
+  /** Least recently used, removed to bring a team under its quota (QUOTA_MODE=evict). */
+  evicted: RemovalResult;
+  durationMs: number;
+}
+
+interface TeamRow {
+  id: string;
+  retention_days: number | null;
+  quota_bytes: string | null;
+}
+
+/**
+ * Deletes expired artifacts and, under QUOTA_MODE=evict, the least recently used ones of teams
+ * over quota: every RETENTION_SWEEP_INTERVAL_MS, on whichever replica gets the PostgreSQL
+ * advisory lock (held by one dedicated connection for the whole sweep; the others skip).
+ * A failed sweep is logged and retried at the next interval; it never stops the process.
+ */
+@Injectable()
+export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger(RetentionSweeper.name);
+  private readonly defaults: RetentionDefaults;
+  private readonly intervalMs: number;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly reaper: ArtifactReaper,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.defaults = config.retention;
+    this.intervalMs = config.retention.sweepIntervalMs;
+  }
+
+  onApplicationBootstrap(): void {
+    if (this.intervalMs === 0) return;
+    this.timer = setInterval(() => this.sweepInBackground(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.running;
+  }
+
+  private sweepInBackground(): void {
+    if (this.running) return;
+    this.running = this.sweep()
+      .then((report) => {
+        if (report.expired.artifacts + report.evicted.artifacts === 0) return;
+        this.logger.log(
+          `retention sweep: expired ${report.expired.artifacts} artifacts (${report.expired.bytes} bytes), evicted ${report.evicted.artifacts} (${report.evicted.bytes} bytes) in ${report.durationMs} ms`,
+        );
+      })
+      .catch((error: unknown) =>
+        this.logger.error(`retention sweep failed: ${(error as Error)?.message ?? error}`),
+      )
+      .finally(() => (this.running = undefined));
+  }
+
+  /** One sweep of every team, or none if another process holds the sweep lock. */
+  async sweep(): Promise<SweepReport> {
+    const started = Date.now();
+    const report: SweepReport = {
+      skipped: true,
+      teams: 0,
+      expired: emptyRemoval(),
+      evicted: emptyRemoval(),
+      durationMs: 0,
+    };
+    const runner = this.dataSource.createQueryRunner();
+    await runner.connect();
+    let locked = false;
+    try {
+      const [row] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
+        SWEEP_LOCK_KEY,
+      ]);
+      locked = row.locked === true;
+      if (!locked) return report;
+      report.skipped = false;
+      const teams: TeamRow[] = await runner.query(
+        'SELECT id, retention_days, quota_bytes FROM teams ORDER BY id',
+      );
+      for (const team of teams) {
+        const policy = effectivePolicy(
+          {
+            retentionDays: team.retention_days,
+            quotaBytes: team.quota_bytes === null ? null : Number(team.quota_bytes),
+          },
+          this.defaults,
+        );
+        addRemoval(report.expired, await this.expire(runner, team.id, policy.retentionDays));
+        if (policy.quotaMode === 'evict' && policy.quotaBytes !== null) {
+          addRemoval(report.evicted, await this.evict(runner, team.id, policy.quotaBytes));
+        }
+        report.teams += 1;
+      }
+      return report;
+    } finally {
+      report.durationMs = Date.now() - started;
+      await this.unlockAndRelease(runner, locked);
+    }
+  }
+
+  /** Rows not accessed for `days`, oldest first, deleted before their blobs. */
+  private expire(runner: QueryRunner, teamId: string, days: number): Promise<RemovalResult> {
+    return this.reaper.drain(teamId, () =>
+      runner.query(
+        `DELETE FROM artifacts
+          WHERE team_id = $1
+            AND last_accessed_at < now() - make_interval(days => $2::int)
+            AND hash IN (SELECT hash FROM artifacts
+                          WHERE team_id = $1 AND last_accessed_at < now() - make_interval(days => $2::int)
+                          ORDER BY last_accessed_at LIMIT $3)
+          RETURNING hash, size`,
+        [teamId, days, REMOVAL_BATCH],
+      ),
+    );
+  }
+
+  /**
+   * Least recently used first, while what would remain is over the quota: one statement picks
+   * the victims (a running sum in LRU order) and deletes them, then their blobs go.
+   */
+  private evict(runner: QueryRunner, teamId: string, quotaBytes: number): Promise<RemovalResult> {
+    return this.reaper.drain(teamId, () =>
+      runner.query(
+        `WITH ranked AS (
+           SELECT hash, size,
+                  sum(size) OVER () AS stored,
+                  sum(size) OVER (ORDER BY last_accessed_at, hash ROWS UNBOUNDED PRECEDING) AS through
+             FROM artifacts WHERE team_id = $1
+         ), victims AS (
+           SELECT hash FROM ranked WHERE stored - (through - size) > $2 ORDER BY through LIMIT $3
+         )
+         DELETE FROM artifacts a USING victims v
+          WHERE a.team_id = $1 AND a.hash = v.hash
+          RETURNING a.hash, a.size`,
+        [teamId, quotaBytes, REMOVAL_BATCH],
+      ),
+    );
+  }
+
+  /**
+   * The lock belongs to this connection's session: unlock it, and if that fails, destroy the
+   * connection instead of returning it to the pool with the lock still held.
+   */
+  private async unlockAndRelease(runner: QueryRunner, locked: boolean): Promise<void> {
+    let failure: Error | undefined;
+    if (locked) {
+      try {
+        await runner.query('SELECT pg_advisory_unlock($1)', [SWEEP_LOCK_KEY]);
+      } catch (error) {
+        failure = error as Error;
+        this.logger.warn(`could not release the sweep lock: ${failure.message}`);
+      }
+    }
+    // TypeORM's PostgresQueryRunner hands an error to pg-pool, which then discards the client.
+    const release = (
+      runner as unknown as { releasePostgresConnection?: (e?: Error) => Promise<void> }
+    ).releasePostgresConnection;
+    if (failure && release) await release.call(runner, failure);
+    else await runner.release();
+  }
+}

@@ -1,0 +1,175 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppException } from '../common/app-exception';
+import { TeamsService } from '../teams/teams.service';
+import {
+  ClientBreakdown,
+  clientBreakdown,
+  ClientEventRow,
+  ClientUploadRow,
+  DailyEventRow,
+  dailySeries,
+  DailyStats,
+  DailyUploadRow,
+  PeriodTotals,
+  periodTotals,
+} from './stats-math';
+import { InvalidPeriodError, parsePeriod, StatsPeriod } from './stats-period';
+
+export const TOP_ARTIFACTS = 10;
+
+export interface TopArtifact {
+  hash: string;
+  /** REMOTE HIT events in the period. */
+  hits: number;
+  timeSavedMs: number;
+  /** null once the artifact is no longer stored. */
+  size: number | null;
+}
+
+/** A team's usage in a period, from its usage events and artifact metadata. */
+export interface TeamStats extends PeriodTotals {
+  team: { id: string; slug: string; name: string };
+  period: { from: string; to: string };
+  /** What is stored now, whatever the period. */
+  storage: { artifacts: number; bytes: number };
+  sessions: number;
+  topArtifacts: TopArtifact[];
+  clients: ClientBreakdown;
+  daily: DailyStats[];
+}
+
+/** Counts as numbers: PostgreSQL returns bigint and numeric aggregates as strings. */
+const num = (value: unknown) => Number(value ?? 0);
+
+const PERIOD = 'team_id = $1 AND created_at >= $2 AND created_at < $3';
+const UTC_DAY = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+const REMOTE_HIT = `source = 'REMOTE' AND event = 'HIT'`;
+const EVENT_COUNTS = `
+  count(*) FILTER (WHERE ${REMOTE_HIT}) AS remote_hits,
+  count(*) FILTER (WHERE source = 'REMOTE' AND event = 'MISS') AS remote_misses,
+  count(*) FILTER (WHERE source = 'LOCAL' AND event = 'HIT') AS local_hits,
+  count(*) FILTER (WHERE source = 'LOCAL' AND event = 'MISS') AS local_misses`;
+
+/** Team statistics for the admin API, the CLI and the admin UI. */
+@Injectable()
+export class StatsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly teams: TeamsService,
+  ) {}
+
+  /** `from`/`to` as the request gave them (ISO dates; 400 when unreadable). */
+  async teamStats(teamRef: string, from?: string, to?: string): Promise<TeamStats> {
+    const period = periodOf(from, to);
+    const team = await this.teams.get(teamRef);
+    const params = [team.id, period.from, period.to];
+    const [storage, storedBefore, dailyEvents, dailyUploads, top, clientEvents, clientUploads] =
+      await Promise.all([
+        this.dataSource.query(
+          'SELECT count(*) AS artifacts, COALESCE(sum(size), 0) AS bytes FROM artifacts WHERE team_id = $1',
+          [team.id],
+        ),
+        this.dataSource.query(
+          'SELECT COALESCE(sum(size), 0) AS bytes FROM artifacts WHERE team_id = $1 AND created_at < $2',
+          [team.id, period.from],
+        ),
+        this.dataSource.query(
+          `SELECT ${UTC_DAY} AS day, ${EVENT_COUNTS},
+                  COALESCE(sum(duration_ms) FILTER (WHERE ${REMOTE_HIT}), 0) AS saved
+             FROM usage_events WHERE ${PERIOD} GROUP BY 1`,
+          params,
+        ),
+        this.dataSource.query(
+          `SELECT ${UTC_DAY} AS day, count(*) AS uploads, COALESCE(sum(size), 0) AS bytes
+             FROM artifacts WHERE ${PERIOD} GROUP BY 1`,
+          params,
+        ),
+        this.dataSource.query(
+          `SELECT e.hash, count(*) AS hits, COALESCE(sum(e.duration_ms), 0) AS saved, min(a.size) AS size
+             FROM usage_events e
+             LEFT JOIN artifacts a ON a.team_id = e.team_id AND a.hash = e.hash
+            WHERE e.team_id = $1 AND e.created_at >= $2 AND e.created_at < $3
+              AND e.source = 'REMOTE' AND e.event = 'HIT'
+            GROUP BY e.hash ORDER BY hits DESC, saved DESC, e.hash LIMIT ${TOP_ARTIFACTS}`,
+          params,
+        ),
+        this.dataSource.query(
+          `SELECT client_ci, count(DISTINCT session_id) AS sessions, ${EVENT_COUNTS}
+             FROM usage_events WHERE ${PERIOD} GROUP BY client_ci`,
+          params,
+        ),
+        this.dataSource.query(
+          `SELECT client_ci, count(*) AS uploads FROM artifacts WHERE ${PERIOD} GROUP BY client_ci`,
+          params,
+        ),
+      ]);
+    const daily = dailySeries(
+      period,
+      (dailyEvents as Record<string, unknown>[]).map(dailyEventRow),
+      (dailyUploads as Record<string, unknown>[]).map((r): DailyUploadRow => ({
+        day: String(r.day),
+        uploads: num(r.uploads),
+        bytes: num(r.bytes),
+      })),
+      num(storedBefore[0].bytes),
+    );
+    const clients = clientBreakdown(
+      (clientEvents as Record<string, unknown>[]).map(clientEventRow),
+      (clientUploads as Record<string, unknown>[]).map((r): ClientUploadRow => ({
+        clientCi: nullable(r.client_ci),
+        uploads: num(r.uploads),
+      })),
+    );
+    return {
+      team: { id: team.id, slug: team.slug, name: team.name },
+      period: { from: period.from.toISOString(), to: period.to.toISOString() },
+      storage: { artifacts: num(storage[0].artifacts), bytes: num(storage[0].bytes) },
+      ...periodTotals(daily),
+      sessions: clients.ci.sessions + clients.interactive.sessions,
+      topArtifacts: (top as Record<string, unknown>[]).map((r) => ({
+        hash: String(r.hash),
+        hits: num(r.hits),
+        timeSavedMs: num(r.saved),
+        size: r.size === null ? null : num(r.size),
+      })),
+      clients,
+      daily,
+    };
+  }
+}
+
+function periodOf(from?: string, to?: string): StatsPeriod {
+  try {
+    return parsePeriod(from, to);
+  } catch (error) {
+    if (error instanceof InvalidPeriodError) throw AppException.badRequest(error.message);
+    throw error;
+  }
+}
+
+function nullable(value: unknown): string | null {
+  return value === null || value === undefined ? null : String(value);
+}
+
+function dailyEventRow(r: Record<string, unknown>): DailyEventRow {
+  return {
+    day: String(r.day),
+    remoteHits: num(r.remote_hits),
+    remoteMisses: num(r.remote_misses),
+    localHits: num(r.local_hits),
+    localMisses: num(r.local_misses),
+    timeSavedMs: num(r.saved),
+  };
+}
+
+function clientEventRow(r: Record<string, unknown>): ClientEventRow {
+  return {
+    clientCi: nullable(r.client_ci),
+    sessions: num(r.sessions),
+    remoteHits: num(r.remote_hits),
+    remoteMisses: num(r.remote_misses),
+    localHits: num(r.local_hits),
+    localMisses: num(r.local_misses),
+  };
+}
