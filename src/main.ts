@@ -1,21 +1,33 @@
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import { createApp } from './app.factory';
 import { resolveJwtSecret } from './auth/jwt-secret';
 import { AppConfig } from './config/app-config';
-import { openDatabase } from './database/database-endpoint';
+import { DatabaseEndpoint, openDatabase } from './database/database-endpoint';
 
 /**
  * `teamcache serve`: start (or adopt) the database, serve HTTP, and on SIGTERM/SIGINT stop
  * accepting, let in-flight requests finish (bounded by SHUTDOWN_TIMEOUT_MS), close the database
- * pool and stop the embedded PostgreSQL.
+ * pool and stop the embedded PostgreSQL. With WORKERS=n > 1, a primary process owns the
+ * database and n workers share the port (node:cluster).
  */
 export async function serve(config: AppConfig): Promise<void> {
   // A missing or weak JWT_SECRET stops start-up before the database is touched.
   resolveJwtSecret(config);
   // The same JSON lines as the app's logger, also for what happens before and after the app.
   const logger = pino({ level: config.logLevel }).child({ context: 'teamcache' });
-  const database = await openDatabase(config, { claim: true, log: (line) => logger.info(line) });
+  if (cluster.isWorker) return serveHttp(config, logger, { claim: false, worker: true });
+  if (config.workers > 1) return superviseWorkers(config, logger);
+  return serveHttp(config, logger, { claim: true, worker: false });
+}
+
+async function serveHttp(
+  config: AppConfig,
+  logger: Logger,
+  role: { claim: boolean; worker: boolean },
+): Promise<void> {
+  const database = await openDatabase(config, { claim: role.claim, log: (l) => logger.info(l) });
   let app;
   try {
     app = await createApp({ config, databaseUrl: database.url });
@@ -49,5 +61,58 @@ export async function serve(config: AppConfig): Promise<void> {
     }
   };
   process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  // A worker stops when its primary says so; a terminal's Ctrl-C reaches the primary too.
+  if (role.worker) process.on('SIGINT', () => undefined);
+  else process.once('SIGINT', stop);
+}
+
+/**
+ * The primary of WORKERS=n: owns the database (starts or adopts the embedded one; workers
+ * migrate at start under the advisory lock), forks the workers, replaces one that dies, gives
+ * up when they keep dying at start, and on a signal stops them all before the database.
+ */
+async function superviseWorkers(config: AppConfig, logger: Logger): Promise<void> {
+  const database: DatabaseEndpoint = await openDatabase(config, {
+    claim: true,
+    log: (l) => logger.info(l),
+  });
+  let stopping = false;
+  let quickDeaths = 0;
+  const startedAt = new Map<number, number>();
+  const fork = () => startedAt.set(cluster.fork().id, Date.now());
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    const livedMs = Date.now() - (startedAt.get(worker.id) ?? 0);
+    quickDeaths = livedMs < 10_000 ? quickDeaths + 1 : 0;
+    if (quickDeaths >= 3) {
+      logger.fatal('workers keep exiting at start; stopping');
+      void stop('SIGTERM', 1);
+      return;
+    }
+    logger.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
+    fork();
+  });
+  for (let i = 0; i < config.workers; i++) fork();
+  logger.info(`primary ${process.pid} started ${config.workers} workers`);
+
+  const stop = async (signal: NodeJS.Signals, exitCode = 0) => {
+    if (stopping && exitCode === 0) return;
+    stopping = true;
+    logger.info(`${signal}: stopping ${config.workers} workers`);
+    const workers = Object.values(cluster.workers ?? {}).filter((w) => w !== undefined);
+    await Promise.all(
+      workers.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            worker.once('exit', () => resolve());
+            worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
+    await database.release();
+    process.exit(exitCode);
+  };
+  process.once('SIGTERM', (signal) => void stop(signal));
+  process.once('SIGINT', (signal) => void stop(signal));
 }

@@ -22,6 +22,8 @@ export interface AppConfig {
   databaseUrl?: string;
   logLevel: EnvironmentSchema['LOG_LEVEL'];
   shutdownTimeoutMs: number;
+  /** WORKERS: HTTP worker processes sharing the port (node:cluster); 1 = no cluster. */
+  workers: number;
   jwtSecret?: string;
   adminToken?: string;
   maxArtifactSize: number;
@@ -78,6 +80,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl: parsed.DATABASE_URL,
     logLevel: parsed.LOG_LEVEL,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
+    workers: parsed.WORKERS,
     jwtSecret: parsed.JWT_SECRET,
     adminToken: parsed.ADMIN_TOKEN,
     maxArtifactSize: parsed.MAX_ARTIFACT_SIZE,

@@ -71,6 +71,12 @@ export class EnvironmentSchema {
   @Min(0, { message: 'must be a whole number of milliseconds >= 0' })
   SHUTDOWN_TIMEOUT_MS: number = 25_000;
 
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of worker processes between 1 and 64' })
+  @Min(1, { message: 'must be a whole number of worker processes between 1 and 64' })
+  @Max(64, { message: 'must be a whole number of worker processes between 1 and 64' })
+  WORKERS: number = 1;
+
   @IsOptional()
   @Transform(emptyToUndefined)
   @IsString()

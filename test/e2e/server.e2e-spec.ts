@@ -103,6 +103,18 @@ describe('teamcache serve (the built CLI, as `npm start` runs it)', () => {
       expect(await again.stop()).toBe(0);
     });
 
+    it('serves from WORKERS=2 processes and stops them all on SIGTERM', async () => {
+      const server = await ServerProcess.start({ DATA_DIR: dataDir, WORKERS: '2' });
+      await waitFor(() => workersOf(server.child.pid!).length === 2);
+      const workers = workersOf(server.child.pid!);
+      for (let i = 0; i < 20; i++) {
+        expect((await fetch(`${server.url}/readyz`)).status).toBe(200);
+      }
+      expect(await server.stop()).toBe(0);
+      expect(workers.filter(isAlive)).toEqual([]);
+      expect(postmasterPid(dataDir)).toBeUndefined();
+    });
+
     it('`teamcache migrate` reaches the same database while the server is down', () => {
       const result = runCli(['migrate'], { DATA_DIR: dataDir });
       expect(result.stderr).toBe('');
@@ -167,4 +179,21 @@ function slowPut(baseUrl: string, token: string, hash: string, body: Buffer) {
     sendRest = () => req.end(body.subarray(half));
   });
   return { halfSent, status, sendRest: () => sendRest() };
+}
+
+/** The node processes forked by a cluster primary (its children running teamcache). */
+function workersOf(primaryPid: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map(Number)
+    .filter((pid) => {
+      try {
+        const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+        return ppid === primaryPid && isAlive(pid);
+      } catch {
+        return false;
+      }
+    });
 }
