@@ -13,7 +13,9 @@ function teamsService<T>(run: (teams: TeamsService) => Promise<T>): Promise<void
 
 /** `teamcache teams ...`: each prints the team(s) as JSON on stdout. */
 export function teamsCommand(): Command {
-  const teams = new Command('teams').description('create, list, pause and resume teams');
+  const teams = new Command('teams').description(
+    'create, list, pause, resume, rotate keys of, set policies for and delete teams',
+  );
 
   teams
     .command('create <slug>')

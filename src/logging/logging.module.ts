@@ -38,7 +38,8 @@ export class LoggingModule {
               if (error || res.statusCode >= 500) return 'error';
               return res.statusCode >= 400 && res.statusCode !== 404 ? 'warn' : 'info';
             },
-            autoLogging: { ignore: (req) => req.url === '/healthz' },
+            // Probes and scrapes arrive every few seconds and say nothing a metric does not.
+            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
           },
         }),
       ],
