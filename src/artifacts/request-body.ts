@@ -13,8 +13,12 @@ export function detachedBody(req: IncomingMessage): Readable {
   body.on('error', () => undefined);
   req.pipe(body);
   req.once('error', (error) => body.destroy(error));
+  const gone = () => body.destroy(new Error('client disconnected before the body was complete'));
   req.once('close', () => {
-    if (!req.complete) body.destroy(new Error('client disconnected before the body was complete'));
+    if (!req.complete) gone();
   });
+  // The client may have vanished while the guard ran: 'close' has fired already and would
+  // never reach us, leaving storage waiting for bytes that never come.
+  if (!req.complete && (req.destroyed || req.socket?.destroyed)) gone();
   return body;
 }
