@@ -3,6 +3,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
 import { In, Repository } from 'typeorm';
 import { QuotaService } from '../retention/quota.service';
+import { AppException } from '../common/app-exception';
 import { BLOB_STORAGE, BlobDownload, BlobStorage } from '../storage/blob-storage';
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { Artifact } from './artifact.entity';
@@ -15,6 +16,9 @@ export interface ArtifactSummary {
   sha?: string;
   dirtyHash?: string;
 }
+
+/** PostgreSQL's foreign_key_violation SQLSTATE. */
+const FK_VIOLATION = '23503';
 
 /** Keys are built here only, from the resolved team id and a validated hash. */
 export function blobKey(teamId: string, hash: string): string {
@@ -40,25 +44,39 @@ export class ArtifactsService {
   async upload(teamId: string, hash: string, body: Readable, meta: UploadMetadata): Promise<void> {
     await this.quota.assertCanStore(teamId, hash, meta.size);
     await this.storage.put(blobKey(teamId, hash), body, meta.size);
-    await this.artifacts.query(
-      `INSERT INTO artifacts (team_id, hash, size, duration_ms, tag, sha, dirty_hash, client_ci, client_interactive)
+    await this.recordUpload(teamId, hash, meta);
+  }
+
+  private async recordUpload(teamId: string, hash: string, meta: UploadMetadata): Promise<void> {
+    await this.artifacts
+      .query(
+        `INSERT INTO artifacts (team_id, hash, size, duration_ms, tag, sha, dirty_hash, client_ci, client_interactive)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
        ON CONFLICT (team_id, hash) DO UPDATE SET
          size = EXCLUDED.size, duration_ms = EXCLUDED.duration_ms, tag = EXCLUDED.tag, sha = EXCLUDED.sha,
          dirty_hash = EXCLUDED.dirty_hash, client_ci = EXCLUDED.client_ci,
          client_interactive = EXCLUDED.client_interactive, created_at = now(), last_accessed_at = now()`,
-      [
-        teamId,
-        hash,
-        meta.size,
-        meta.durationMs,
-        meta.tag,
-        meta.sha,
-        meta.dirtyHash,
-        meta.clientCi,
-        meta.clientInteractive,
-      ],
-    );
+        [
+          teamId,
+          hash,
+          meta.size,
+          meta.durationMs,
+          meta.tag,
+          meta.sha,
+          meta.dirtyHash,
+          meta.clientCi,
+          meta.clientInteractive,
+        ],
+      )
+      .catch(async (error: unknown) => {
+        // The team was deleted while its token was still trusted from cache (up to 5 s): drop
+        // the blob (it would stay invisible anyway) and tell the client why.
+        if ((error as { driverError?: { code?: string } }).driverError?.code !== FK_VIOLATION) {
+          throw error;
+        }
+        await this.storage.delete(blobKey(teamId, hash)).catch(() => undefined);
+        throw AppException.unauthorized('the team of this token no longer exists');
+      });
   }
 
   /** The metadata and a stream of the bytes, or null. Counts as a hit. */

@@ -366,6 +366,19 @@ describe.each(['fs', 's3'] as const)('artifacts on %s storage', (driver) => {
       expect(JSON.parse(cross.body.toString()).error.code).toBe('forbidden');
     });
 
+    it('answers 401, and keeps no blob, when the team is deleted while its token is cached', async () => {
+      const doomed = await createTeam(t, `doomed-${driver}`);
+      const doomedToken = (await issueToken(t, doomed)).token;
+      // Warm the auth caches, then delete the team behind their back.
+      await request(t.server).get('/v8/artifacts/status').set(bearer(doomedToken)).expect(200);
+      await t.dataSource.query('DELETE FROM teams WHERE id = $1', [doomed.id]);
+      const hash = randomHash();
+      const res = await putArtifact(t.server, doomedToken, hash, randomBytes(100));
+      expect(res.status).toBe(401);
+      expect(res.body.message).toBe('the team of this token no longer exists');
+      expect(await storage.stat(`${doomed.id}/${hash}`)).toBeNull();
+    });
+
     it('answers 401 without a token and 403 to a read-only token on PUT', async () => {
       const hash = randomHash();
       await request(t.server).get(`/v8/artifacts/${hash}`).expect(401);
