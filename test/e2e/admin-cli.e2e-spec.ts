@@ -4,7 +4,12 @@ import * as jwt from 'jsonwebtoken';
 import request from 'supertest';
 import { deriveTeamKey } from '../../src/auth/team-key';
 import { CacheAuthProbeModule } from '../support/cache-auth-probe';
-import { makeDataDir, postmasterPid, runCli } from '../support/server-process';
+import {
+  makeDataDir,
+  postmasterPid,
+  runCli,
+  expectOneLineFailure,
+} from '../support/server-process';
 import { bearer, eventually } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
@@ -22,15 +27,6 @@ describe('teamcache teams / tokens (the built CLI)', () => {
   let t: TestApp;
   const cli = (...args: string[]) =>
     runCli(args, { DATABASE_URL: database.url, JWT_SECRET, DATA_DIR: dataDir });
-
-  /** A failed command: non-zero exit, nothing on stdout, exactly one line on stderr. */
-  const expectOneLineFailure = (result: ReturnType<typeof runCli>, pattern: RegExp) => {
-    expect(result.status).not.toBe(0);
-    expect(result.stdout).toBe('');
-    const lines = result.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(pattern);
-  };
 
   beforeAll(async () => {
     database = await createTestDatabase();

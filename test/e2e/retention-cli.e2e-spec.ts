@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
-import { makeDataDir, runCli } from '../support/server-process';
+import { makeDataDir, runCli, expectOneLineFailure } from '../support/server-process';
 import { createTeam, eventually, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
@@ -20,14 +20,6 @@ describe('teamcache stats / set-policy / artifacts purge / teams delete (the bui
   let t: TestApp;
   const cli = (...args: string[]) =>
     runCli(args, { DATABASE_URL: database.url, JWT_SECRET, DATA_DIR: dataDir });
-
-  const expectOneLineFailure = (result: ReturnType<typeof runCli>, pattern: RegExp) => {
-    expect(result.status).not.toBe(0);
-    expect(result.stdout).toBe('');
-    const lines = result.stderr.trimEnd().split('\n');
-    expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(pattern);
-  };
 
   beforeAll(async () => {
     database = await createTestDatabase();

@@ -117,3 +117,12 @@ export function isAlive(pid: number): boolean {
     return false;
   }
 }
+
+/** A failed command: non-zero exit, nothing on stdout, exactly one line on stderr. */
+export function expectOneLineFailure(result: ReturnType<typeof runCli>, pattern: RegExp): void {
+  expect(result.status).not.toBe(0);
+  expect(result.stdout).toBe('');
+  const lines = result.stderr.trimEnd().split('\n');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(pattern);
+}
