@@ -8,12 +8,13 @@ import { Artifact } from './artifact.entity';
 import { ArtifactsController } from './artifacts.controller';
 import { ArtifactsService } from './artifacts.service';
 import { CacheStatusController } from './cache-status.controller';
+import { VanishedBlobRepair } from './vanished-blob.repair';
 
 @Module({
   imports: [TypeOrmModule.forFeature([Artifact]), AuthModule, RetentionModule, MetricsModule],
   // Status first: GET /v8/artifacts/status must match before GET /v8/artifacts/:hash.
   controllers: [CacheStatusController, ArtifactsController],
-  providers: [ArtifactsService, ArtifactAccessRecorder],
+  providers: [ArtifactsService, ArtifactAccessRecorder, VanishedBlobRepair],
   exports: [ArtifactsService],
 })
 export class ArtifactsModule {}

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
 import { In, Repository } from 'typeorm';
@@ -7,6 +7,8 @@ import { AppException } from '../common/app-exception';
 import { BLOB_STORAGE, BlobDownload, BlobStorage } from '../storage/blob-storage';
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { Artifact } from './artifact.entity';
+import { ArtifactHeaders, ArtifactMetadataCache } from './artifact-metadata.cache';
+import { VanishedBlobRepair } from './vanished-blob.repair';
 import type { UploadMetadata } from './upload-headers';
 
 export interface ArtifactSummary {
@@ -16,6 +18,15 @@ export interface ArtifactSummary {
   sha?: string;
   dirtyHash?: string;
 }
+
+/**
+ * How long the headers of a hit are reused. A new upload changes the body's version, which voids
+ * the entry at once; the TTL only bounds the rare case of a re-upload on another replica whose
+ * row landed after this replica read the new body beside the old row.
+ */
+const METADATA_TTL_MS = 10_000;
+/** Entries are ~250 bytes: 20,000 of them stay under 5 MiB. */
+const METADATA_MAX_ENTRIES = 20_000;
 
 /** PostgreSQL's foreign_key_violation SQLSTATE. */
 const FK_VIOLATION = '23503';
@@ -27,13 +38,14 @@ export function blobKey(teamId: string, hash: string): string {
 
 @Injectable()
 export class ArtifactsService {
-  private readonly logger = new Logger(ArtifactsService.name);
+  private readonly headers = new ArtifactMetadataCache(METADATA_TTL_MS, METADATA_MAX_ENTRIES);
 
   constructor(
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     private readonly accesses: ArtifactAccessRecorder,
     private readonly quota: QuotaService,
+    private readonly repair: VanishedBlobRepair,
   ) {}
 
   /**
@@ -44,7 +56,12 @@ export class ArtifactsService {
   async upload(teamId: string, hash: string, body: Readable, meta: UploadMetadata): Promise<void> {
     await this.quota.assertCanStore(teamId, hash, meta.size);
     await this.storage.put(blobKey(teamId, hash), body, meta.size);
-    await this.recordUpload(teamId, hash, meta);
+    try {
+      await this.recordUpload(teamId, hash, meta);
+    } finally {
+      // A hit that read the new body beside the old row must not keep that pair.
+      this.headers.forget(blobKey(teamId, hash));
+    }
   }
 
   private async recordUpload(teamId: string, hash: string, meta: UploadMetadata): Promise<void> {
@@ -79,26 +96,49 @@ export class ArtifactsService {
       });
   }
 
-  /** The metadata and a stream of the bytes, or null. Counts as a hit. */
+  /**
+   * The headers and a stream of the bytes, or null. Counts as a hit. Storage is asked first: a
+   * missing blob is a miss without a database round trip, and the headers of a recent hit on
+   * the same body come from memory.
+   */
   async download(
     teamId: string,
     hash: string,
-  ): Promise<{ meta: Artifact; blob: BlobDownload } | null> {
-    const meta = await this.artifacts.findOneBy({ teamId, hash });
-    if (!meta) return null;
+  ): Promise<{ meta: ArtifactHeaders; blob: BlobDownload } | null> {
     const blob = await this.storage.get(blobKey(teamId, hash));
-    if (!blob) return this.forgetMissingBlob(meta);
+    if (!blob) {
+      this.repair.suspect(teamId, hash);
+      return null;
+    }
+    let meta: ArtifactHeaders | null;
+    try {
+      meta = await this.headersFor(teamId, hash, blob.version);
+    } catch (error) {
+      blob.stream.destroy();
+      throw error;
+    }
+    // A blob without a row (its upload failed to record, or its team was just deleted) is
+    // never served.
+    if (!meta) {
+      blob.stream.destroy();
+      return null;
+    }
     this.accesses.recordHit(teamId, hash);
     return { meta, blob };
   }
 
-  /** The metadata with the stored size, or null; not counted as a hit (turbo --dry uses it). */
-  async head(teamId: string, hash: string): Promise<{ meta: Artifact; size: number } | null> {
-    const meta = await this.artifacts.findOneBy({ teamId, hash });
-    if (!meta) return null;
+  /** The headers with the stored size, or null; not counted as a hit (turbo --dry uses it). */
+  async head(
+    teamId: string,
+    hash: string,
+  ): Promise<{ meta: ArtifactHeaders; size: number } | null> {
     const stat = await this.storage.stat(blobKey(teamId, hash));
-    if (!stat) return this.forgetMissingBlob(meta);
-    return { meta, size: stat.size };
+    if (!stat) {
+      this.repair.suspect(teamId, hash);
+      return null;
+    }
+    const meta = await this.headersFor(teamId, hash, stat.version);
+    return meta ? { meta, size: stat.size } : null;
   }
 
   /** Every requested hash as a key: its summary when present, null when not. */
@@ -116,16 +156,29 @@ export class ArtifactsService {
     return answer;
   }
 
-  /** A row whose blob vanished (deleted in the bucket by hand) is a miss, and is repaired. */
-  private async forgetMissingBlob(meta: Artifact): Promise<null> {
-    this.logger.warn(`blob of ${meta.teamId}/${meta.hash} is missing; dropping its metadata`);
-    // Only this row: a concurrent upload may have stored a new body and row meanwhile.
-    await this.artifacts.query(
-      `DELETE FROM artifacts WHERE team_id = $1 AND hash = $2
-          AND created_at < $3::timestamptz + interval '1 millisecond'`,
-      [meta.teamId, meta.hash, meta.createdAt],
-    );
-    return null;
+  /** The row's headers, from memory when last read beside this very body. */
+  private async headersFor(
+    teamId: string,
+    hash: string,
+    version: string,
+  ): Promise<ArtifactHeaders | null> {
+    const key = blobKey(teamId, hash);
+    const cached = this.headers.get(key, version);
+    if (cached) return cached;
+    const begun = this.headers.begin();
+    const row = await this.artifacts.findOne({
+      where: { teamId, hash },
+      select: { durationMs: true, tag: true, sha: true, dirtyHash: true },
+    });
+    if (!row) return null;
+    const meta: ArtifactHeaders = {
+      durationMs: row.durationMs,
+      tag: row.tag,
+      sha: row.sha,
+      dirtyHash: row.dirtyHash,
+    };
+    this.headers.set(key, version, meta, begun);
+    return meta;
   }
 }
 

@@ -4,6 +4,11 @@ export const BLOB_STORAGE = Symbol('BLOB_STORAGE');
 
 export interface BlobStat {
   size: number;
+  /**
+   * Names this stored body: it changes whenever the object under the key is replaced (fs: inode,
+   * mtime and size; S3: ETag), so metadata cached beside one body is never paired with another.
+   */
+  version: string;
 }
 
 export interface BlobDownload extends BlobStat {

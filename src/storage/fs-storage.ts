@@ -68,31 +68,28 @@ export class FsStorage implements BlobStorage {
 
   async get(key: string): Promise<BlobDownload | null> {
     assertBlobKey(key);
-    let handle: fs.promises.FileHandle;
+    let opened: { fd: number; stat: fs.Stats };
     try {
-      handle = await fs.promises.open(this.pathOf(key), 'r');
+      opened = await openForReading(this.pathOf(key));
     } catch (error) {
       if (isNotFound(error)) return null;
       return rethrowMapped(error);
     }
-    try {
-      // Size from the open descriptor: a concurrent put renames a new file over the path, but
-      // this descriptor keeps the old one, so size and bytes always describe the same body.
-      const { size } = await handle.stat();
-      // Chunks no larger than the file: a 1 MiB buffer per 10 KiB hit is mostly garbage.
-      const highWaterMark = Math.max(1, Math.min(size, READ_CHUNK_BYTES));
-      return { size, stream: handle.createReadStream({ highWaterMark }) };
-    } catch (error) {
-      await handle.close();
-      return rethrowMapped(error);
-    }
+    // Size from the open descriptor: a concurrent put renames a new file over the path, but
+    // this descriptor keeps the old one, so size and bytes always describe the same body.
+    const { fd, stat } = opened;
+    // Chunks no larger than the file: a 1 MiB buffer per 10 KiB hit is mostly garbage. The
+    // descriptor-based stream reads with plain fs.read, cheaper per chunk than a FileHandle's.
+    const highWaterMark = Math.max(1, Math.min(stat.size, READ_CHUNK_BYTES));
+    const stream = fs.createReadStream('', { fd, start: 0, highWaterMark, autoClose: true });
+    return { size: stat.size, version: versionOf(stat), stream };
   }
 
   async stat(key: string): Promise<BlobStat | null> {
     assertBlobKey(key);
     try {
-      const { size } = await fs.promises.stat(this.pathOf(key));
-      return { size };
+      const stat = await fs.promises.stat(this.pathOf(key));
+      return { size: stat.size, version: versionOf(stat) };
     } catch (error) {
       if (isNotFound(error)) return null;
       return rethrowMapped(error);
@@ -140,6 +137,24 @@ export class FsStorage implements BlobStorage {
   protected pathOf(key: string): string {
     return path.join(this.root, key);
   }
+}
+
+/** open + fstat as one promise (a hit is two cheap syscalls; promise plumbing dominated them). */
+function openForReading(file: string): Promise<{ fd: number; stat: fs.Stats }> {
+  return new Promise((resolve, reject) => {
+    fs.open(file, 'r', (openError, fd) => {
+      if (openError) return reject(openError);
+      fs.fstat(fd, (statError, stat) => {
+        if (!statError) return resolve({ fd, stat });
+        fs.close(fd, () => reject(statError));
+      });
+    });
+  });
+}
+
+/** A rename over the path makes a new inode; an in-place rewrite changes the mtime or size. */
+function versionOf(stat: fs.Stats): string {
+  return `${stat.ino}:${stat.mtimeMs}:${stat.size}`;
 }
 
 function isNotFound(error: unknown): boolean {

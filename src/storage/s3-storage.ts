@@ -165,14 +165,15 @@ export class S3Storage implements BlobStorage, OnModuleInit, OnModuleDestroy {
       stream.destroy();
       throw new Error(`S3 answered GET ${key} without a usable Content-Length`);
     }
-    return { size, stream };
+    const etag = (stream as Partial<http.IncomingMessage>).headers?.etag;
+    return { size, stream, version: objectVersion(etag, size) };
   }
 
   async stat(key: string): Promise<BlobStat | null> {
     assertBlobKey(key);
     try {
-      const { size } = await this.client.statObject(this.bucket, key);
-      return { size };
+      const { size, etag } = await this.client.statObject(this.bucket, key);
+      return { size, version: objectVersion(etag, size) };
     } catch (error) {
       if (isS3NotFound(error)) return null;
       throw toStorageError(error, this.endpoint);
@@ -197,4 +198,9 @@ export class S3Storage implements BlobStorage, OnModuleInit, OnModuleDestroy {
       this.sweep,
     );
   }
+}
+
+/** A body's identity from its ETag (quoted in a GET answer, bare from statObject) and size. */
+function objectVersion(etag: string | undefined, size: number): string {
+  return `${(etag ?? '').replace(/"/g, '')}:${size}`;
 }

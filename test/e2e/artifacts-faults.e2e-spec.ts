@@ -151,8 +151,10 @@ describe('a blob lost from S3 under its metadata', () => {
       await t.app.get<BlobStorage>(BLOB_STORAGE).delete(`${team.id}/${hash}`);
 
       await request(t.server).head(`/v8/artifacts/${hash}`).set(bearer(token)).expect(404);
-      expect(await t.dataSource.query('SELECT 1 FROM artifacts WHERE hash = $1', [hash])).toEqual(
-        [],
+      await eventually(async () =>
+        expect(await t.dataSource.query('SELECT 1 FROM artifacts WHERE hash = $1', [hash])).toEqual(
+          [],
+        ),
       );
       const query = await request(t.server)
         .post('/v8/artifacts')

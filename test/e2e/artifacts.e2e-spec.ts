@@ -173,12 +173,27 @@ describe.each(['fs', 's3'] as const)('artifacts on %s storage', (driver) => {
       });
     });
 
-    it('is 404, and the metadata is repaired, when the blob was deleted behind our back', async () => {
+    it('is 404, and the metadata is repaired soon after, when the blob was deleted behind our back', async () => {
       const hash = randomHash();
       await putArtifact(t.server, token, hash, randomBytes(10)).expect(202);
+      await getArtifact(t.server, token, hash).expect(200);
       await storage.delete(`${team.id}/${hash}`);
       await getArtifact(t.server, token, hash).expect(404);
-      expect(await row(hash)).toBeUndefined();
+      expect(await eventually(async () => expect(await row(hash)).toBeUndefined())).toBeLessThan(
+        2_000,
+      );
+    });
+
+    it('keeps the row of a miss whose blob is there again by the time it is checked', async () => {
+      const hash = randomHash();
+      const body = randomBytes(10);
+      await putArtifact(t.server, token, hash, body).expect(202);
+      await storage.delete(`${team.id}/${hash}`);
+      await getArtifact(t.server, token, hash).expect(404);
+      await putArtifact(t.server, token, hash, body).expect(202);
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await row(hash)).toBeDefined();
+      expect((await getArtifact(t.server, token, hash).expect(200)).body).toEqual(body);
     });
 
     it('never serves a blob that has no metadata', async () => {

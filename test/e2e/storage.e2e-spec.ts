@@ -74,9 +74,11 @@ describe.each([
   afterAll(() => adapter.teardown());
 
   async function expectStored(key: string, size: number, seed: number) {
-    expect(await storage.stat(key)).toEqual({ size });
+    const stat = await storage.stat(key);
+    expect(stat).toEqual({ size, version: expect.any(String) });
     const blob = await storage.get(key);
     expect(blob?.size).toBe(size);
+    expect(blob?.version).toBe(stat?.version);
     expect(await digestStream(blob!.stream)).toEqual({ bytes: size, sha256: digestOf(size, seed) });
   }
 
@@ -98,6 +100,18 @@ describe.each([
     const key = newKey();
     await storage.put(key, new GeneratedBody(size, 1), size);
     await expectStored(key, size, 1);
+  });
+
+  it('names each stored body by a version that changes when the body is replaced', async () => {
+    const key = newKey();
+    await storage.put(key, new GeneratedBody(1000, 3), 1000);
+    const first = (await storage.stat(key))!.version;
+    expect((await storage.stat(key))!.version).toBe(first);
+    // Same size, other bytes: an upload of one hash with a different body.
+    await storage.put(key, new GeneratedBody(1000, 4), 1000);
+    const second = await storage.get(key);
+    expect(second!.version).not.toBe(first);
+    second!.stream.destroy();
   });
 
   it('answers null from get and stat for an absent key', async () => {
