@@ -1,4 +1,4 @@
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 
 export const BLOB_STORAGE = Symbol('BLOB_STORAGE');
 
@@ -13,6 +13,24 @@ export interface BlobStat {
 
 export interface BlobDownload extends BlobStat {
   stream: Readable;
+  /**
+   * The whole body, when the adapter has read it already (small fs blobs): a caller may send it
+   * at once instead of consuming `stream`, which then yields exactly these bytes.
+   */
+  bytes?: Buffer;
+}
+
+/** A download of bytes already in memory; its stream is made only for a caller that asks. */
+export function downloadOfBytes(bytes: Buffer, version: string): BlobDownload {
+  let stream: Readable | undefined;
+  return {
+    size: bytes.length,
+    version,
+    bytes,
+    get stream() {
+      return (stream ??= Readable.from([bytes], { objectMode: false }));
+    },
+  };
 }
 
 /** Raised when a body does not match its announced length; nothing was made visible. */

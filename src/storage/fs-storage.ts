@@ -9,12 +9,18 @@ import {
   BlobDownload,
   BlobStat,
   BlobStorage,
+  downloadOfBytes,
   StorageUnavailableError,
 } from './blob-storage';
 import { ExactLengthCheck } from './exact-length';
 
 /** Large reads: artifacts are megabytes, and fewer, bigger chunks cost less per byte. */
 const READ_CHUNK_BYTES = 1024 * 1024;
+/**
+ * Bodies up to this size are read whole, at once: most turbo artifacts are a few KiB, and one
+ * read plus close costs a fraction of a file stream's read, end-of-file read and teardown.
+ */
+const WHOLE_READ_MAX_BYTES = 256 * 1024;
 
 /** Errors that mean "the disk cannot take or serve data now", not "this request is wrong". */
 const UNAVAILABLE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE']);
@@ -78,17 +84,26 @@ export class FsStorage implements BlobStorage {
     // Size from the open descriptor: a concurrent put renames a new file over the path, but
     // this descriptor keeps the old one, so size and bytes always describe the same body.
     const { fd, stat } = opened;
-    // Chunks no larger than the file: a 1 MiB buffer per 10 KiB hit is mostly garbage. The
-    // descriptor-based stream reads with plain fs.read, cheaper per chunk than a FileHandle's.
-    const highWaterMark = Math.max(1, Math.min(stat.size, READ_CHUNK_BYTES));
-    const stream = fs.createReadStream('', { fd, start: 0, highWaterMark, autoClose: true });
-    return { size: stat.size, version: versionOf(stat), stream };
+    const version = versionOf(stat);
+    if (stat.size <= WHOLE_READ_MAX_BYTES) {
+      return downloadOfBytes(await readWhole(fd, stat.size).catch(rethrowMapped), version);
+    }
+    // Chunks of 1 MiB; the descriptor-based stream reads with plain fs.read, cheaper per chunk
+    // than a FileHandle's.
+    const stream = fs.createReadStream('', {
+      fd,
+      start: 0,
+      highWaterMark: READ_CHUNK_BYTES,
+      autoClose: true,
+    });
+    return { size: stat.size, version, stream };
   }
 
   async stat(key: string): Promise<BlobStat | null> {
     assertBlobKey(key);
     try {
       const stat = await fs.promises.stat(this.pathOf(key));
+      if (!stat.isFile()) return null;
       return { size: stat.size, version: versionOf(stat) };
     } catch (error) {
       if (isNotFound(error)) return null;
@@ -145,11 +160,35 @@ function openForReading(file: string): Promise<{ fd: number; stat: fs.Stats }> {
     fs.open(file, 'r', (openError, fd) => {
       if (openError) return reject(openError);
       fs.fstat(fd, (statError, stat) => {
-        if (!statError) return resolve({ fd, stat });
-        fs.close(fd, () => reject(statError));
+        if (!statError && stat.isFile()) return resolve({ fd, stat });
+        fs.close(fd, () => reject(statError ?? notAFile(file)));
       });
     });
   });
+}
+
+/** All `size` bytes of `fd` from offset 0, then the descriptor closed (also on failure). */
+function readWhole(fd: number, size: number): Promise<Buffer> {
+  const bytes = Buffer.allocUnsafe(size);
+  return new Promise<Buffer>((resolve, reject) => {
+    const finish = (error: Error | null) =>
+      fs.close(fd, () => (error ? reject(error) : resolve(bytes)));
+    const readFrom = (offset: number) => {
+      if (offset === size) return finish(null);
+      fs.read(fd, bytes, offset, size - offset, offset, (error, read) => {
+        if (error) return finish(error);
+        // The file shrank under us (not by our renames, which swap whole files): a short body.
+        if (read === 0) return finish(new Error(`blob ended after ${offset} of ${size} bytes`));
+        readFrom(offset + read);
+      });
+    };
+    readFrom(0);
+  });
+}
+
+/** Something else where a blob file belongs (a folder left by hand): there is no blob. */
+function notAFile(file: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`${file} is not a file`), { code: 'ENOENT' });
 }
 
 /** A rename over the path makes a new inode; an in-place rewrite changes the mtime or size. */

@@ -1,9 +1,13 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { BLOB_STORAGE, BlobStorage } from './blob-storage';
+import { CachedBlobStorage } from './cached-blob-storage';
 import { FsStorage } from './fs-storage';
 import { S3Storage } from './s3-storage';
 import { StorageSweeper } from './storage-sweeper';
+
+/** The bare storage adapter; everything else uses BLOB_STORAGE. */
+const BLOB_ADAPTER = Symbol('BLOB_ADAPTER');
 
 /**
  * Chooses the storage adapter once, from config. The factory only constructs: S3Storage checks
@@ -13,12 +17,19 @@ import { StorageSweeper } from './storage-sweeper';
 @Module({
   providers: [
     {
-      provide: BLOB_STORAGE,
+      provide: BLOB_ADAPTER,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): BlobStorage =>
         config.storage.driver === 'fs'
           ? new FsStorage(config.storage.root)
           : new S3Storage(config.storage),
+    },
+    // What the app uses: the adapter with small bodies kept in memory. Nest runs the adapter's
+    // own lifecycle hooks (S3Storage creates its bucket) on the BLOB_ADAPTER instance.
+    {
+      provide: BLOB_STORAGE,
+      inject: [BLOB_ADAPTER],
+      useFactory: (adapter: BlobStorage): BlobStorage => new CachedBlobStorage(adapter),
     },
     StorageSweeper,
   ],

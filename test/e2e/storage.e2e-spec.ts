@@ -7,6 +7,7 @@ import {
   BlobStorage,
   InvalidBlobKeyError,
 } from '../../src/storage/blob-storage';
+import { CachedBlobStorage } from '../../src/storage/cached-blob-storage';
 import { FsStorage } from '../../src/storage/fs-storage';
 import { S3Storage } from '../../src/storage/s3-storage';
 import { digestOf, digestStream, GeneratedBody } from '../support/blob-bodies';
@@ -57,6 +58,14 @@ async function s3Adapter(): Promise<Adapter> {
   };
 }
 
+/** The adapter as the app uses it, with small bodies kept in memory (CachedBlobStorage). */
+function cached(open: () => Promise<Adapter>): () => Promise<Adapter> {
+  return async () => {
+    const adapter = await open();
+    return { ...adapter, storage: new CachedBlobStorage(adapter.storage) };
+  };
+}
+
 let nextTeam = 0;
 /** A fresh key per test, so tests never see each other's objects. */
 const newKey = () => `team_${process.pid}x${++nextTeam}/${'ab12'.repeat(8)}`;
@@ -64,6 +73,8 @@ const newKey = () => `team_${process.pid}x${++nextTeam}/${'ab12'.repeat(8)}`;
 describe.each([
   ['FsStorage', fsAdapter],
   ['S3Storage (s3rver)', s3Adapter],
+  ['CachedBlobStorage over FsStorage', cached(fsAdapter)],
+  ['CachedBlobStorage over S3Storage (s3rver)', cached(s3Adapter)],
 ])('%s honours the storage contract', (_name, open) => {
   let adapter: Adapter;
   let storage: BlobStorage;
