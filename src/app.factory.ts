@@ -1,10 +1,11 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import type { Server } from 'node:http';
+import type { RequestListener, Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
+import { ArtifactFastPath } from './artifacts/artifact-fast-path';
 import { guardJsonBody } from './common/json-guard';
 import { applyServerLimits } from './common/server-limits';
 import { cacheCors } from './cors/cache-cors';
@@ -33,7 +34,21 @@ export async function createApp(options: AppModuleOptions): Promise<INestApplica
     req.method === 'PUT' ? next() : parseJson(req, res, next),
   );
   setupOpenApi(app);
+  putFastPathInFront(app);
   return app;
+}
+
+/** Artifact GETs and HEADs skip the Nest pipeline when they can (ArtifactFastPath). */
+function putFastPathInFront(app: INestApplication): void {
+  const server = app.getHttpServer() as Server;
+  const listeners = server.listeners('request') as RequestListener[];
+  if (listeners.length !== 1) {
+    throw new Error(
+      `expected the Nest app as the only request listener, found ${listeners.length}`,
+    );
+  }
+  server.removeAllListeners('request');
+  server.on('request', app.get(ArtifactFastPath).wrap(listeners[0]));
 }
 
 /** turbo builds URLs by concatenation: TURBO_API with a trailing slash yields `//v8/...`. */

@@ -32,11 +32,10 @@ import {
 import { ArtifactsService } from './artifacts.service';
 import { MAX_QUERY_HASHES, QueryArtifactsDto } from './query-artifacts.dto';
 import { detachedBody } from './request-body';
-import { artifactResponseHeaders, parseUploadHeaders } from './upload-headers';
+import { parseUploadHeaders } from './upload-headers';
+import { binaryHeaders, NOT_FOUND } from './artifact-responses';
 import { CACHE_ROUTE_PREFIXES } from './cache-routes';
 import { strictValidation } from '../common/validation';
-
-const NOT_FOUND = 'no such artifact';
 
 /** The artifact routes of the Remote Cache API (protocol.md), at /v8/artifacts and /artifacts. */
 @Controller(CACHE_ROUTE_PREFIXES)
@@ -87,6 +86,12 @@ export class ArtifactsController {
     this.metrics.recordLookup(principal.teamSlug, found ? 'hit' : 'miss');
     if (!found) throw AppException.notFound(NOT_FOUND);
     res.set(binaryHeaders(found.blob.size, found.meta)).status(200);
+    const { bytes } = found.blob;
+    if (bytes) {
+      res.end(bytes);
+      this.metrics.recordDownload(principal.teamSlug, bytes.length);
+      return;
+    }
     // The bytes handed to the client, counted when the response closes: a client that has read
     // the whole body may hang up before the storage stream even reports its end.
     let sent = 0;
@@ -113,12 +118,4 @@ export class ArtifactsController {
   ) {
     return this.artifacts.query(principal.teamId, body.hashes);
   }
-}
-
-function binaryHeaders(size: number, meta: Parameters<typeof artifactResponseHeaders>[0]) {
-  return {
-    'content-type': 'application/octet-stream',
-    'content-length': String(size),
-    ...artifactResponseHeaders(meta),
-  };
 }

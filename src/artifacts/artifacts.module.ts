@@ -3,6 +3,8 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { MetricsModule } from '../metrics/metrics.module';
 import { RetentionModule } from '../retention/retention.module';
+import { RateLimitModule } from '../rate-limit/rate-limit.module';
+import { ArtifactFastPath } from './artifact-fast-path';
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { Artifact } from './artifact.entity';
 import { ArtifactsController } from './artifacts.controller';
@@ -11,10 +13,16 @@ import { CacheStatusController } from './cache-status.controller';
 import { VanishedBlobRepair } from './vanished-blob.repair';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Artifact]), AuthModule, RetentionModule, MetricsModule],
+  imports: [
+    TypeOrmModule.forFeature([Artifact]),
+    AuthModule,
+    RateLimitModule,
+    RetentionModule,
+    MetricsModule,
+  ],
   // Status first: GET /v8/artifacts/status must match before GET /v8/artifacts/:hash.
   controllers: [CacheStatusController, ArtifactsController],
-  providers: [ArtifactsService, ArtifactAccessRecorder, VanishedBlobRepair],
-  exports: [ArtifactsService],
+  providers: [ArtifactsService, ArtifactAccessRecorder, VanishedBlobRepair, ArtifactFastPath],
+  exports: [ArtifactsService, ArtifactFastPath],
 })
 export class ArtifactsModule {}

@@ -10,6 +10,7 @@ import { CacheJwtStrategy } from './cache-jwt.strategy';
 import { resolveJwtSecret } from './jwt-secret';
 import { JWT_SIGNING_SECRET, TokenSigner } from './token-signer';
 import { TokenUsageRecorder } from './token-usage.recorder';
+import { VerifiedTokens } from './verified-tokens';
 
 /**
  * Cache token signing and verification. Import it where a controller uses
@@ -27,8 +28,9 @@ import { TokenUsageRecorder } from './token-usage.recorder';
     AuthLookups,
     TokenUsageRecorder,
     CacheJwtStrategy,
+    VerifiedTokens,
     CacheAuthGuard,
   ],
-  exports: [TokenSigner, CacheJwtStrategy, CacheAuthGuard],
+  exports: [TokenSigner, CacheJwtStrategy, CacheAuthGuard, VerifiedTokens],
 })
 export class AuthModule {}

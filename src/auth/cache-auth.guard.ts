@@ -1,7 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
-import { decode } from 'jsonwebtoken';
 import passport from 'passport';
 import { ExtractJwt } from 'passport-jwt';
 import { AppException } from '../common/app-exception';
@@ -13,20 +12,9 @@ import { CacheJwtStrategy, KeyLookupFailed } from './cache-jwt.strategy';
 import { attachPrincipal, CachePrincipal } from './cache-principal';
 import { checkTeamQuery } from './team-query';
 import { TokenScope } from './token-scope';
-import { TtlCache } from './ttl-cache';
+import { VerifiedTokens } from './verified-tokens';
 
-/**
- * How long a verified token is trusted without verifying it again. Its team and token records
- * come from AuthLookups (cached up to 3 s), so a revocation or pause lands within 4.5 s.
- */
-const VERIFIED_TTL_MS = 1_500;
 const extractBearer = ExtractJwt.fromAuthHeaderAsBearerToken();
-
-interface Verified {
-  principal: CachePrincipal;
-  /** The token's own expiry (ms), checked on every use of the cached verification. */
-  expiresAtMs: number;
-}
 
 /**
  * Guards every cache route: a valid token of the team named in the query (401, 400, 403),
@@ -36,11 +24,8 @@ interface Verified {
  */
 @Injectable()
 export class CacheAuthGuard implements CanActivate {
-  // A busy CI fleet sends the same few tokens thousands of times a second: verifying each
-  // once per interval instead of per request halves the cost of a cache hit.
-  private readonly verified = new TtlCache<string, Verified>(VERIFIED_TTL_MS, 10_000);
-
   constructor(
+    private readonly verified: VerifiedTokens,
     private readonly strategy: CacheJwtStrategy,
     private readonly reflector: Reflector,
     private readonly failures: AuthFailureLimiter,
@@ -83,14 +68,7 @@ export class CacheAuthGuard implements CanActivate {
   private async verify(request: Request, response: Response): Promise<CachePrincipal> {
     const raw = extractBearer(request);
     if (!raw) return this.authenticate(request, response);
-    const load = async (): Promise<Verified> => {
-      const principal = await this.authenticate(request, response);
-      const exp = (decode(raw, { json: true }) ?? {}).exp;
-      return { principal, expiresAtMs: typeof exp === 'number' ? exp * 1000 : Infinity };
-    };
-    let verified = await this.verified.get(raw, load);
-    if (verified.expiresAtMs <= Date.now()) verified = await this.verified.get(raw, load, 0);
-    return verified.principal;
+    return this.verified.get(raw, () => this.authenticate(request, response));
   }
 
   /**

@@ -16,6 +16,20 @@ describe('TtlCache', () => {
     expect(await cache.get('a', load)).toBe(2);
   });
 
+  it('peeks only at loaded, fresh values', async () => {
+    const cache = new TtlCache<string, number>(5_000, 10, now);
+    let release!: (value: number) => void;
+    const loading = cache.get('a', () => new Promise<number>((resolve) => (release = resolve)));
+    expect(cache.peek('a')).toBeUndefined();
+    release(7);
+    await loading;
+    expect(cache.peek('a')).toBe(7);
+    clock += 5_000;
+    expect(cache.peek('a')).toBeUndefined();
+    await expect(cache.get('b', () => Promise.reject(new Error('down')))).rejects.toThrow('down');
+    expect(cache.peek('b')).toBeUndefined();
+  });
+
   it('honours a shorter maxAgeMs for one call', async () => {
     const cache = new TtlCache<string, number>(5_000, 10, now);
     let loads = 0;

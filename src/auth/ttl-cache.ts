@@ -1,6 +1,8 @@
 interface Entry<V> {
   value: Promise<V>;
   loadedAt: number;
+  /** Set once `value` fulfilled, for peek(). */
+  settled?: { value: V };
 }
 
 /**
@@ -27,10 +29,20 @@ export class TtlCache<K, V> {
     }
     const fresh: Entry<V> = { value: load(), loadedAt: this.now() };
     this.entries.set(key, fresh);
-    fresh.value.catch(() => {
-      if (this.entries.get(key) === fresh) this.entries.delete(key);
-    });
+    fresh.value.then(
+      (value) => (fresh.settled = { value }),
+      () => {
+        if (this.entries.get(key) === fresh) this.entries.delete(key);
+      },
+    );
     return fresh.value;
+  }
+
+  /** The loaded value of `key` when it is fresh, without waiting or loading; else undefined. */
+  peek(key: K): V | undefined {
+    const entry = this.entries.get(key);
+    if (!entry?.settled || this.now() - entry.loadedAt >= this.ttlMs) return undefined;
+    return entry.settled.value;
   }
 
   get size(): number {

@@ -37,15 +37,20 @@ export const CORS_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'OPTIONS'];
  * sent (turbo would follow it).
  */
 export function cacheCors(origins: '*' | string[]): CorsOptionsDelegate<Request> {
-  const cache: CorsOptions = {
+  const cache = cacheCorsOptions(origins);
+  const none: CorsOptions = { origin: false };
+  return (request, callback) => callback(null, isCacheRoute(request.path) ? cache : none);
+}
+
+/** The CORS answer of every cache route (also applied by the artifact fast path). */
+export function cacheCorsOptions(origins: '*' | string[]): CorsOptions {
+  return {
     origin: origins,
     methods: CORS_METHODS,
     allowedHeaders: CORS_ALLOWED_HEADERS,
     exposedHeaders: CORS_EXPOSED_HEADERS,
     maxAge: 600,
   };
-  const none: CorsOptions = { origin: false };
-  return (request, callback) => callback(null, isCacheRoute(request.path) ? cache : none);
 }
 
 function isCacheRoute(path: string): boolean {

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import type { Options } from 'pino-http';
 import type { AppConfig } from '../config/app-config';
 
 const INCOMING_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -14,11 +15,44 @@ export const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
-function requestId(req: IncomingMessage, res: ServerResponse): string {
+/** Takes a sane incoming x-request-id, else makes one, and returns it on the response. */
+export function requestId(req: IncomingMessage, res: ServerResponse): string {
   const incoming = req.headers['x-request-id'];
   const id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
   res.setHeader('x-request-id', id);
   return id;
+}
+
+const LOGGED = Symbol('teamcache.requestLogged');
+
+/** The request already has its log line coming (the fast path handed it to the Nest app). */
+export function markRequestLogged(req: IncomingMessage): void {
+  (req as IncomingMessage & { [LOGGED]?: true })[LOGGED] = true;
+}
+
+function alreadyLogged(req: IncomingMessage): boolean {
+  return (req as IncomingMessage & { [LOGGED]?: true })[LOGGED] === true;
+}
+
+/**
+ * The request log: one line per answered request (pino-http). Used by this module for the Nest
+ * routes and by the artifact fast path, so both write the same lines.
+ */
+export function requestLogOptions(config: Pick<AppConfig, 'logLevel'>): Options {
+  return {
+    level: config.logLevel,
+    genReqId: requestId,
+    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
+    // A 404 is a cache miss, ordinary traffic: only other 4xx deserve a warning.
+    customLogLevel: (_req, res, error) => {
+      if (error || res.statusCode >= 500) return 'error';
+      return res.statusCode >= 400 && res.statusCode !== 404 ? 'warn' : 'info';
+    },
+    // Probes and scrapes arrive every few seconds and say nothing a metric does not.
+    autoLogging: {
+      ignore: (req) => req.url === '/healthz' || req.url === '/metrics' || alreadyLogged(req),
+    },
+  };
 }
 
 /** Structured JSON logs (pino), one line per request with its request id. */
@@ -27,22 +61,7 @@ export class LoggingModule {
   static forRoot(config: Pick<AppConfig, 'logLevel'>): DynamicModule {
     return {
       module: LoggingModule,
-      imports: [
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            genReqId: requestId,
-            redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-            // A 404 is a cache miss, ordinary traffic: only other 4xx deserve a warning.
-            customLogLevel: (_req, res, error) => {
-              if (error || res.statusCode >= 500) return 'error';
-              return res.statusCode >= 400 && res.statusCode !== 404 ? 'warn' : 'info';
-            },
-            // Probes and scrapes arrive every few seconds and say nothing a metric does not.
-            autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/metrics' },
-          },
-        }),
-      ],
+      imports: [LoggerModule.forRoot({ pinoHttp: requestLogOptions(config) })],
     };
   }
 }

@@ -18,6 +18,8 @@ export class AuthFailureLimiter {
   private readonly limit: number;
   /** Client -> epoch ms until which it is refused. */
   private readonly blockedUntil = new Map<string, number>();
+  /** The latest of all blocks: until then, some client may be blocked. */
+  private anyBlockedUntil = 0;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -44,6 +46,11 @@ export class AuthFailureLimiter {
     );
   }
 
+  /** Whether any client is blocked now: when none is, no request needs its client checked. */
+  blocksAnyone(): boolean {
+    return this.anyBlockedUntil > Date.now();
+  }
+
   /** Counts one failed authentication of the request's client. */
   async recordFailure(request: Request): Promise<void> {
     if (this.limit === 0) return;
@@ -64,6 +71,7 @@ export class AuthFailureLimiter {
       for (const [key, until] of this.blockedUntil) if (until <= now) this.blockedUntil.delete(key);
     }
     this.blockedUntil.set(client, now + RATE_LIMIT_WINDOW_MS);
+    this.anyBlockedUntil = now + RATE_LIMIT_WINDOW_MS;
   }
 }
 

@@ -34,6 +34,22 @@ describe('tokens never reach the logs', () => {
       // Accepted, refused and malformed uses of the token all get logged.
       expect((await call('GET', '/v8/artifacts/status?slug=acme', token)).status).toBe(200);
       await call('GET', '/v8/artifacts/0123abcd?slug=acme', token);
+      // Repeated GETs of a verified token take the fast path: logged once each, all the same.
+      const put = await fetch(`${server.url}/v8/artifacts/00ff00ff?slug=acme`, {
+        method: 'PUT',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/octet-stream' },
+        body: Buffer.from('artifact bytes'),
+      });
+      expect(put.status).toBe(202);
+      const ids = ['hit-1', 'hit-2', 'hit-3', 'miss-1'];
+      for (const id of ids) {
+        const hash = id.startsWith('hit') ? '00ff00ff' : '00ee00ee';
+        const res = await fetch(`${server.url}/v8/artifacts/${hash}?slug=acme`, {
+          headers: { authorization: `Bearer ${token}`, 'x-request-id': id },
+        });
+        expect(res.status).toBe(id.startsWith('hit') ? 200 : 404);
+        expect(res.headers.get('x-request-id')).toBe(id);
+      }
       expect((await call('GET', '/v8/artifacts/status?slug=other', token)).status).toBe(403);
       expect((await call('GET', '/v8/artifacts/status', `${token}x`)).status).toBe(401);
       await call('DELETE', `/admin/tokens/${id}`, ADMIN_TOKEN);
@@ -45,6 +61,16 @@ describe('tokens never reach the logs', () => {
       const requestLines = logs.split('\n').filter((line) => line.includes('"req":'));
       expect(requestLines.length).toBeGreaterThanOrEqual(9);
       expect(logs).toContain('"authorization":"[redacted]"');
+      for (const id of ids) {
+        const lines = requestLines.filter((line) => line.includes(`"id":"${id}"`));
+        expect(lines).toHaveLength(1);
+        expect(JSON.parse(lines[0])).toMatchObject({
+          level: 30,
+          msg: 'request completed',
+          req: { method: 'GET', headers: { authorization: '[redacted]' } },
+          res: { statusCode: id.startsWith('hit') ? 200 : 404 },
+        });
+      }
       const secrets = [token, token.split('.')[2], ADMIN_TOKEN, JWT_SECRET];
       for (const secret of secrets) expect(logs).not.toContain(secret);
     } finally {
