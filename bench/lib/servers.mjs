@@ -66,6 +66,23 @@ export async function startTeamcache({ env = {}, label = 'teamcache', nodeArgs =
   return { label, url, token, pid: child.pid, stop: stopper(child, [dataDir]) };
 }
 
+/** The reference: bench/lib/minimal-server.mjs (no auth, no database) in its own process. */
+export async function startMinimalServer() {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'minimal-bench-'));
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(ROOT, 'bench/lib/minimal-server.mjs'), String(port), dir], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealthy(`${url}/none`, child);
+  return { label: 'minimal node:http', url, token: 'none', pid: child.pid, stop: stopper(child, [dir]) };
+}
+
+/** Forgets a process's peak RSS so far (Linux clear_refs), so the next VmHWM covers one phase. */
+export function resetPeakRss(pid) {
+  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+}
+
 /** ducktors/turborepo-remote-cache with local storage and a static token, installed on demand. */
 export async function startPeer() {
   const bin = path.join(PEER_DIR, 'node_modules/turborepo-remote-cache/dist/cli.js');

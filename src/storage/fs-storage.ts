@@ -16,6 +16,7 @@ import { ExactLengthCheck } from './exact-length';
 
 /** Large reads: artifacts are megabytes, and fewer, bigger chunks cost less per byte. */
 const READ_CHUNK_BYTES = 1024 * 1024;
+const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
 /**
  * Bodies up to this size are read whole, at once: most turbo artifacts are a few KiB, and one
  * read plus close costs a fraction of a file stream's read, end-of-file read and teardown.
@@ -62,7 +63,13 @@ export class FsStorage implements BlobStorage {
         body,
         new ExactLengthCheck(expectedBytes),
         // `flush` fsyncs before close: the rename below must never publish unwritten blocks.
-        fs.createWriteStream(tempPath, { flags: 'wx', flush: true }),
+        // Socket chunks are 64 KiB: while one write is in flight the next ones gather, and go
+        // down in a single writev of up to WRITE_BUFFER_BYTES.
+        fs.createWriteStream(tempPath, {
+          flags: 'wx',
+          flush: true,
+          highWaterMark: WRITE_BUFFER_BYTES,
+        }),
       );
       await fs.promises.rename(tempPath, finalPath);
     } catch (error) {
