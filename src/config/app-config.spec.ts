@@ -12,7 +12,16 @@ describe('loadConfig', () => {
       logLevel: 'info',
       maxArtifactSize: 2 * 1024 ** 3,
       storage: { driver: 'fs', root: path.join(path.resolve('./.data'), 'blobs') },
+      memoryCacheBytes: 32 * 1024 ** 2,
     });
+  });
+
+  it.each([
+    ['64MiB', 64 * 1024 ** 2],
+    ['1000000', 1_000_000],
+    ['0', 0],
+  ])('reads MEMORY_CACHE_BYTES=%s', (value, bytes) => {
+    expect(loadConfig({ MEMORY_CACHE_BYTES: value }).memoryCacheBytes).toBe(bytes);
   });
 
   it('reads every value it is given', () => {
@@ -46,6 +55,8 @@ describe('loadConfig', () => {
     ['MAX_ARTIFACT_SIZE', '-1', /MAX_ARTIFACT_SIZE must be a whole number of bytes/],
     ['ADMIN_TOKEN', 'short', /ADMIN_TOKEN must be at least 32 characters/],
     ['S3_USE_SSL', 'maybe', /S3_USE_SSL must be true or false/],
+    ['MEMORY_CACHE_BYTES', 'lots', /MEMORY_CACHE_BYTES must be a size such as 64MiB/],
+    ['MEMORY_CACHE_BYTES', '-5', /MEMORY_CACHE_BYTES must be a size/],
   ])('rejects %s=%s with one line naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

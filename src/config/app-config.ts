@@ -40,6 +40,8 @@ export interface AppConfig {
   /** SWEEP_TEMP_AFTER_MINUTES, SWEEP_TEMP_INTERVAL_MINUTES: removal of abandoned upload leftovers. */
   tempSweep: { afterMinutes: number; intervalMs: number };
   storage: { driver: 'fs'; root: string } | ({ driver: 's3' } & S3Config);
+  /** Memory for small artifact bodies kept in front of storage (0: none). */
+  memoryCacheBytes: number;
   /** RETENTION_DAYS, TEAM_QUOTA_BYTES, QUOTA_MODE (teams may override days and quota). */
   retention: RetentionDefaults & { sweepIntervalMs: number };
 }
@@ -100,6 +102,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       intervalMs: parsed.SWEEP_TEMP_INTERVAL_MINUTES * 60_000,
     },
     storage: storageConfig(parsed, dataDir),
+    memoryCacheBytes: parsed.MEMORY_CACHE_BYTES,
     retention: {
       retentionDays: parsed.RETENTION_DAYS,
       quotaBytes: parsed.TEAM_QUOTA_BYTES ?? null,

@@ -192,6 +192,12 @@ export class EnvironmentSchema {
   @IsInt({ message: 'must be a size such as 10GiB or a whole number of bytes > 0' })
   TEAM_QUOTA_BYTES?: number;
 
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' && value.trim() === '0' ? 0 : toByteSize({ value }),
+  )
+  @IsInt({ message: 'must be a size such as 64MiB, a whole number of bytes, or 0 (no cache)' })
+  MEMORY_CACHE_BYTES: number = 32 * 1024 * 1024;
+
   @IsIn(QUOTA_MODES, { message: `must be one of ${QUOTA_MODES.join(', ')}` })
   QUOTA_MODE: (typeof QUOTA_MODES)[number] = 'evict';
 

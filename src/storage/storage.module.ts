@@ -1,7 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { BLOB_STORAGE, BlobStorage } from './blob-storage';
-import { CachedBlobStorage } from './cached-blob-storage';
+import { CachedBlobStorage, DEFAULT_BLOB_CACHE } from './cached-blob-storage';
 import { FsStorage } from './fs-storage';
 import { S3Storage } from './s3-storage';
 import { StorageSweeper } from './storage-sweeper';
@@ -28,8 +28,12 @@ const BLOB_ADAPTER = Symbol('BLOB_ADAPTER');
     // own lifecycle hooks (S3Storage creates its bucket) on the BLOB_ADAPTER instance.
     {
       provide: BLOB_STORAGE,
-      inject: [BLOB_ADAPTER],
-      useFactory: (adapter: BlobStorage): BlobStorage => new CachedBlobStorage(adapter),
+      inject: [BLOB_ADAPTER, APP_CONFIG],
+      useFactory: (adapter: BlobStorage, config: AppConfig): BlobStorage =>
+        new CachedBlobStorage(adapter, {
+          ...DEFAULT_BLOB_CACHE,
+          maxBytes: config.memoryCacheBytes,
+        }),
     },
     StorageSweeper,
   ],

@@ -125,6 +125,19 @@ describe('CachedBlobStorage over a real FsStorage', () => {
     expect(await bodyOf(await storage.get(KEY))).toBe(4_000);
   });
 
+  it('keeps nothing with maxBytes 0 (MEMORY_CACHE_BYTES=0)', async () => {
+    const off = new CachedBlobStorage(inner, {
+      maxBytes: 0,
+      maxEntryBytes: 4_000,
+      recheckMs: 1_000,
+    });
+    await off.put(KEY, new GeneratedBody(3_000, 1), 3_000);
+    expect(await bodyOf(await off.get(KEY))).toBe(3_000);
+    expect(off.usage).toEqual({ entries: 0, bytes: 0 });
+    await behindItsBack.delete(KEY);
+    expect(await off.get(KEY)).toBeNull();
+  });
+
   async function readBack(key: string) {
     const blob = await inner.get(key);
     return blob?.bytes ?? null;
