@@ -16,6 +16,9 @@ export interface BlobCacheOptions {
   recheckMs: number;
 }
 
+/** Keys found absent are remembered too (for recheckMs), up to this many. */
+const MAX_ABSENT_KEYS = 10_000;
+
 export const DEFAULT_BLOB_CACHE: BlobCacheOptions = {
   maxBytes: 32 * 1024 * 1024,
   maxEntryBytes: 256 * 1024,
@@ -37,9 +40,13 @@ interface Entry {
  * - a body replaced or deleted elsewhere (another replica, by hand) is noticed at the first
  *   request after `recheckMs`, when one cheap stat confirms the version or drops the entry;
  * - bytes and version always come from one read, so a body is never paired with another's version.
+ * A key storage had nothing under is remembered the same way, so a burst of misses for one hash
+ * (a CI matrix starting at once) asks storage once a second, not once a request.
  */
 export class CachedBlobStorage implements BlobStorage {
   private readonly entries = new Map<string, Entry>();
+  /** Keys storage had nothing under, and when it said so. */
+  private readonly absent = new Map<string, number>();
   private bytes = 0;
   /** Bumped by every put and delete: reads that began before must not store what they read. */
   private generation = 0;
@@ -81,16 +88,22 @@ export class CachedBlobStorage implements BlobStorage {
   }
 
   async stat(key: string): Promise<BlobStat | null> {
+    if (this.knownAbsent(key)) return null;
     const entry = await this.current(key);
     if (entry !== undefined) return { size: entry.bytes.length, version: entry.version };
-    return this.inner.stat(key);
+    const begun = this.generation;
+    const stat = await this.inner.stat(key);
+    if (!stat) this.rememberAbsent(key, begun);
+    return stat;
   }
 
   async get(key: string): Promise<BlobDownload | null> {
+    if (this.knownAbsent(key)) return null;
     const cached = await this.current(key);
     if (cached !== undefined) return downloadOfBytes(cached.bytes, cached.version);
     const begun = this.generation;
     const blob = await this.inner.get(key);
+    if (!blob) this.rememberAbsent(key, begun);
     if (!blob || blob.size > this.options.maxEntryBytes || this.options.maxBytes === 0) {
       return blob;
     }
@@ -117,7 +130,26 @@ export class CachedBlobStorage implements BlobStorage {
       return entry;
     }
     if (this.entries.get(key) === entry) this.drop(key, entry);
+    if (!stat) this.rememberAbsent(key, begun);
     return undefined;
+  }
+
+  /** Whether storage said, less than recheckMs ago, that it has nothing under `key`. */
+  private knownAbsent(key: string): boolean {
+    const checkedAt = this.absent.get(key);
+    if (checkedAt === undefined) return false;
+    if (this.now() - checkedAt < this.options.recheckMs) return true;
+    this.absent.delete(key);
+    return false;
+  }
+
+  private rememberAbsent(key: string, begun: number): void {
+    if (begun !== this.generation || this.options.maxBytes === 0) return;
+    this.absent.delete(key);
+    if (this.absent.size >= MAX_ABSENT_KEYS) {
+      this.absent.delete(this.absent.keys().next().value as string);
+    }
+    this.absent.set(key, this.now());
   }
 
   private remember(key: string, entry: Entry): void {
@@ -133,6 +165,7 @@ export class CachedBlobStorage implements BlobStorage {
 
   private forget(key: string): void {
     this.generation += 1;
+    this.absent.delete(key);
     const entry = this.entries.get(key);
     if (entry) this.drop(key, entry);
   }
@@ -142,9 +175,9 @@ export class CachedBlobStorage implements BlobStorage {
     this.bytes -= entry.bytes.length;
   }
 
-  /** Cached bodies and their total size, for tests and metrics. */
-  get usage(): { entries: number; bytes: number } {
-    return { entries: this.entries.size, bytes: this.bytes };
+  /** Cached bodies, their total size and the keys remembered absent, for tests and metrics. */
+  get usage(): { entries: number; bytes: number; absent: number } {
+    return { entries: this.entries.size, bytes: this.bytes, absent: this.absent.size };
   }
 }
 

@@ -47,7 +47,22 @@ describe('CachedBlobStorage over a real FsStorage', () => {
     expect(await storage.stat(KEY)).toEqual({ size: 3_000, version: first!.version });
     clock = 1_000;
     expect(await storage.get(KEY)).toBeNull();
-    expect(storage.usage).toEqual({ entries: 0, bytes: 0 });
+    expect(storage.usage).toEqual({ entries: 0, bytes: 0, absent: 1 });
+  });
+
+  it('remembers an absent key for recheckMs, unless it is put through it', async () => {
+    expect(await storage.get(KEY)).toBeNull();
+    // Stored elsewhere (another replica): shows after recheckMs, not before.
+    await behindItsBack.put(KEY, new GeneratedBody(1_000, 6), 1_000);
+    clock = 999;
+    expect(await storage.get(KEY)).toBeNull();
+    expect(await storage.stat(KEY)).toBeNull();
+    clock = 1_000;
+    expect(await bodyOf(await storage.get(KEY))).toBe(1_000);
+
+    expect(await storage.stat(OTHER)).toBeNull();
+    await storage.put(OTHER, new GeneratedBody(2_000, 7), 2_000);
+    expect((await storage.stat(OTHER))!.size).toBe(2_000);
   });
 
   it('notices a body replaced elsewhere after recheckMs, and never mixes the two', async () => {
@@ -117,7 +132,7 @@ describe('CachedBlobStorage over a real FsStorage', () => {
     const third = 'team_cache/00cc';
     await storage.put(third, new GeneratedBody(4_000, 3), 4_000);
     await storage.get(third);
-    expect(storage.usage).toEqual({ entries: 2, bytes: 8_000 });
+    expect(storage.usage).toEqual({ entries: 2, bytes: 8_000, absent: 0 });
     // OTHER was least recently used: gone from memory, so a deletion behind our back shows.
     await behindItsBack.delete(OTHER);
     await behindItsBack.delete(KEY);
@@ -133,9 +148,11 @@ describe('CachedBlobStorage over a real FsStorage', () => {
     });
     await off.put(KEY, new GeneratedBody(3_000, 1), 3_000);
     expect(await bodyOf(await off.get(KEY))).toBe(3_000);
-    expect(off.usage).toEqual({ entries: 0, bytes: 0 });
+    expect(off.usage).toEqual({ entries: 0, bytes: 0, absent: 0 });
     await behindItsBack.delete(KEY);
     expect(await off.get(KEY)).toBeNull();
+    await behindItsBack.put(KEY, new GeneratedBody(1_000, 2), 1_000);
+    expect(await bodyOf(await off.get(KEY))).toBe(1_000);
   });
 
   async function readBack(key: string) {
