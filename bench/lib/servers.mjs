@@ -28,10 +28,23 @@ export async function waitHealthy(url, child) {
   throw new Error(`${url} did not come up`);
 }
 
-/** Peak resident memory of a process so far, in MiB (Linux VmHWM). */
+/** `pid` and its node child processes (WORKERS=n workers; not PostgreSQL). */
+function nodeProcesses(pid) {
+  const children = fs
+    .readdirSync(`/proc/${pid}/task`)
+    .flatMap((tid) => fs.readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').split(' '))
+    .filter((child) => child && fs.readFileSync(`/proc/${child}/comm`, 'utf8').trim() === 'node');
+  return [String(pid), ...children.flatMap((child) => nodeProcesses(child))];
+}
+
+/** Peak resident memory so far, in MiB (Linux VmHWM), of the server's largest node process. */
 export function peakRssMiB(pid) {
-  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(status.match(/VmHWM:\s+(\d+) kB/)[1]) / 1024;
+  return Math.max(
+    ...nodeProcesses(pid).map((p) => {
+      const status = fs.readFileSync(`/proc/${p}/status`, 'utf8');
+      return Number(status.match(/VmHWM:\s+(\d+) kB/)[1]) / 1024;
+    }),
+  );
 }
 
 function stopper(child, dirs) {
@@ -80,7 +93,7 @@ export async function startMinimalServer() {
 
 /** Forgets a process's peak RSS so far (Linux clear_refs), so the next VmHWM covers one phase. */
 export function resetPeakRss(pid) {
-  fs.writeFileSync(`/proc/${pid}/clear_refs`, '5');
+  for (const p of nodeProcesses(pid)) fs.writeFileSync(`/proc/${p}/clear_refs`, '5');
 }
 
 /** ducktors/turborepo-remote-cache with local storage and a static token, installed on demand. */
