@@ -16,7 +16,7 @@ import { ExactLengthCheck } from './exact-length';
 
 /** Large reads: artifacts are megabytes, and fewer, bigger chunks cost less per byte. */
 const READ_CHUNK_BYTES = 1024 * 1024;
-const WRITE_BUFFER_BYTES = 4 * 1024 * 1024;
+const WRITE_BUFFER_BYTES = 1024 * 1024;
 /**
  * Bodies up to this size are read whole, at once: most turbo artifacts are a few KiB, and one
  * read plus close costs a fraction of a file stream's read, end-of-file read and teardown.
