@@ -78,7 +78,11 @@ export class ArtifactFastPath {
     if (this.failures.blocksAnyone()) return false;
     if (route[3] !== undefined && !namesOwnTeam(route[3], principal)) return false;
     const label = route[1] === undefined ? '/artifacts/:hash' : '/v8/artifacts/:hash';
-    void this.serve(req, res, next, label, route[2].toLowerCase(), principal);
+    this.serve(req, res, next, label, route[2].toLowerCase(), principal).catch(() => {
+      // A bug here must cost one request, never the process: Nest answers it if it still can.
+      if (res.headersSent) res.destroy();
+      else next(req, res);
+    });
     return true;
   }
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { ArtifactFastPath } from '../../src/artifacts/artifact-fast-path';
+import { MetricsService } from '../../src/metrics/metrics.service';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { metricValue, scrapeMetrics } from '../support/metrics';
 import { startS3Server, TestS3Server } from '../support/s3-server';
@@ -168,6 +169,23 @@ describe.each(['fs', 's3'] as const)('the artifact fast path on %s storage', (dr
       await getArtifact(t.server, token, hash).expect(200);
     },
   );
+
+  it('hands a request to the Nest route when the fast path itself fails before answering', async () => {
+    const hash = await artifact(2_000);
+    await getArtifact(t.server, token, hash).expect(200);
+    const metrics = t.app.get(MetricsService);
+    const lookup = jest.spyOn(metrics, 'recordLookup').mockImplementationOnce(() => {
+      throw new Error('a bug in the fast path');
+    });
+    try {
+      const res = await getArtifact(t.server, token, hash).expect(200);
+      expect(res.body).toEqual(stored.get(hash));
+      // Once by the fast path (which threw), once by the Nest route that answered.
+      expect(lookup).toHaveBeenCalledTimes(2);
+    } finally {
+      lookup.mockRestore();
+    }
+  });
 
   it('counts its requests, hits, misses and bytes like the Nest route', async () => {
     const hash = await artifact(4_321);
