@@ -43,12 +43,12 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  * server: that measures the client. With `threads` 2 it uses every core, and the server that
  * needs less CPU per request keeps more of them: that measures the server.
  */
-async function load(server, method, hash, threads = 1) {
+async function load(server, method, hash, threads = 1, duration = DURATION) {
   const result = await autocannon({
     url: `${server.url}/v8/artifacts/${hash}${QUERY}`,
     method,
     connections: CONNECTIONS,
-    duration: DURATION,
+    duration,
     headers: { Authorization: `Bearer ${server.token}` },
     ...(threads > 1 ? { workers: threads } : {}),
   });
@@ -102,6 +102,7 @@ async function rawDiskCopy(size) {
 /**
  * Every measurement runs on each server in turn (this machine's speed drifts by 2x over
  * minutes): ratios compare neighbours in time, not the start of the run with its end.
+ * `--duration` is the load time per server and measurement, in two halves.
  */
 async function measureAll(servers, reference) {
   const results = new Map([...servers, reference].map((server) => [server, {}]));
@@ -113,10 +114,35 @@ async function measureAll(servers, reference) {
   };
   const small = hex();
   for (const server of servers) await upload(server.url, server.token, small, 10 * 1024, CHUNK, QUERY);
-  await each('hit', (server) => load(server, 'GET', small));
-  await each('getMiss', (server) => load(server, 'GET', MISS));
-  await each('hit2', (server) => load(server, 'GET', small, 2));
-  await each('getMiss2', (server) => load(server, 'GET', MISS, 2));
+  // Loads run in two halves, the servers in order then in reverse (A B B A), so a slow spell
+  // of the machine weighs on every server alike; the halves are averaged.
+  const loads = async (what, hash, threads) => {
+    const halves = new Map(servers.map((server) => [server, []]));
+    for (const order of [servers, [...servers].reverse()]) {
+      for (const server of order) {
+        console.error(`${what}: ${server.label} ...`);
+        halves.get(server).push(await load(server, 'GET', hash, threads, DURATION / 2));
+      }
+    }
+    for (const server of servers) {
+      const [a, b] = halves.get(server);
+      results.get(server)[what] = {
+        rps: (a.rps + b.rps) / 2,
+        p99: (a.p99 + b.p99) / 2,
+        errors: a.errors + b.errors,
+      };
+    }
+  };
+  // Warm-up, not measured: JIT, connection pools, the first verification of the token.
+  for (const server of servers) {
+    console.error(`warm-up: ${server.label} ...`);
+    await load(server, 'GET', small, 1, 2);
+    await load(server, 'GET', MISS, 1, 2);
+  }
+  await loads('hit', small, 1);
+  await loads('getMiss', MISS, 1);
+  await loads('hit2', small, 2);
+  await loads('getMiss2', MISS, 2);
   // The reference only moves bytes: it takes part in the transfers only.
   const movers = [...servers, reference];
   const rounds = new Map(movers.map((server) => [server, { up: [], down: [] }]));
