@@ -1,8 +1,6 @@
 import { Transform, TransformCallback } from 'node:stream';
 import { BlobSizeMismatchError } from './blob-storage';
 
-const BUFFER_BYTES = 1024 * 1024;
-
 /**
  * Passes bytes through while counting them: fails at the first byte beyond `expected` (so a
  * long body is never read to its end) and at the end of a short one, before the sink downstream
@@ -12,8 +10,7 @@ export class ExactLengthCheck extends Transform {
   private received = 0;
 
   constructor(private readonly expected: number) {
-    // Room for many socket-sized chunks: the sink downstream can then write them in one call.
-    super({ highWaterMark: BUFFER_BYTES });
+    super();
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
