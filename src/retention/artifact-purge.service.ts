@@ -1,8 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { AppException } from '../common/app-exception';
 import { TeamsService } from '../teams/teams.service';
-import { InvalidDurationError, parseDuration } from '../tokens/duration';
+import { parseRequestDuration } from '../tokens/duration';
 import { ArtifactReaper, REMOVAL_BATCH, RemovalResult } from './artifact-reaper';
 
 export interface PurgeResult extends RemovalResult {
@@ -27,7 +26,7 @@ export class ArtifactPurgeService {
    * while it runs stay.
    */
   async purge(teamRef: string, olderThan?: string): Promise<PurgeResult> {
-    const ageMs = olderThan === undefined ? 0 : durationOf(olderThan);
+    const ageMs = olderThan === undefined ? 0 : parseRequestDuration(olderThan);
     const team = await this.teams.get(teamRef);
     const [{ now }] = await this.dataSource.query('SELECT now() AS now');
     const cutoff = new Date((now as Date).getTime() - ageMs);
@@ -41,14 +40,5 @@ export class ArtifactPurgeService {
       ),
     );
     return { team: team.id, slug: team.slug, uploadedBefore: cutoff.toISOString(), ...result };
-  }
-}
-
-function durationOf(text: string): number {
-  try {
-    return parseDuration(text);
-  } catch (error) {
-    if (error instanceof InvalidDurationError) throw AppException.badRequest(error.message);
-    throw error;
   }
 }

@@ -1,3 +1,5 @@
+import { AppException } from '../common/app-exception';
+
 const UNIT_MS = {
   s: 1_000,
   m: 60_000,
@@ -31,4 +33,14 @@ export function parseDuration(text: string): number {
     throw new InvalidDurationError(`invalid duration ${JSON.stringify(text)}: at most 100y`);
   }
   return ms;
+}
+
+/** parseDuration for a value a client sent: an invalid one is a 400 with the same message. */
+export function parseRequestDuration(text: string): number {
+  try {
+    return parseDuration(text);
+  } catch (error) {
+    if (error instanceof InvalidDurationError) throw AppException.badRequest(error.message);
+    throw error;
+  }
 }

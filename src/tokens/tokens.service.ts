@@ -6,7 +6,7 @@ import { TokenSigner } from '../auth/token-signer';
 import { TokenScope } from '../auth/token-scope';
 import { AppException } from '../common/app-exception';
 import { TeamsService } from '../teams/teams.service';
-import { InvalidDurationError, parseDuration } from './duration';
+import { parseRequestDuration } from './duration';
 import { Token } from './token.entity';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -50,7 +50,8 @@ export class TokensService {
   ) {}
 
   async issue(teamRef: string, options: IssueToken = {}): Promise<IssuedToken> {
-    const lifetimeMs = options.expiresIn === undefined ? undefined : durationOf(options.expiresIn);
+    const lifetimeMs =
+      options.expiresIn === undefined ? undefined : parseRequestDuration(options.expiresIn);
     const team = await this.teams.get(teamRef);
     const scope = options.readOnly ? TokenScope.ReadOnly : TokenScope.ReadWrite;
     // Whole seconds, as the JWT `exp` claim is, so the record and the token agree.
@@ -85,15 +86,6 @@ export class TokensService {
     const token = await this.tokens.findOneBy({ id: tokenId });
     if (!token) throw AppException.notFound(`no token ${tokenId}`);
     return view(token);
-  }
-}
-
-function durationOf(text: string): number {
-  try {
-    return parseDuration(text);
-  } catch (error) {
-    if (error instanceof InvalidDurationError) throw AppException.badRequest(error.message);
-    throw error;
   }
 }
 
