@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { BlobDownload } from '../../src/storage/blob-storage';
+import { Readable } from 'node:stream';
+import { type BlobDownload, StorageUnavailableError } from '../../src/storage/blob-storage';
 import { CachedBlobStorage } from '../../src/storage/cached-blob-storage';
 import { FsStorage } from '../../src/storage/fs-storage';
 import { digestOf, digestStream, GeneratedBody } from '../support/blob-bodies';
@@ -153,6 +154,28 @@ describe('CachedBlobStorage over a real FsStorage', () => {
     expect(await off.get(KEY)).toBeNull();
     await behindItsBack.put(KEY, new GeneratedBody(1_000, 2), 1_000);
     expect(await bodyOf(await off.get(KEY))).toBe(1_000);
+  });
+
+  it.each([
+    ['short', 500],
+    ['long', 1_500],
+  ])('rejects a %s body from storage as unavailable, keeping nothing', async (_, sent) => {
+    await storage.put(KEY, new GeneratedBody(1_000, 8), 1_000);
+    const get = inner.get.bind(inner);
+    // What an S3 answer cut short (or overlong) looks like: streamed, not read whole by the adapter.
+    inner.get = async (key) => {
+      const blob = await get(key);
+      return (
+        blob && { size: 1_000, version: blob.version, stream: Readable.from([Buffer.alloc(sent)]) }
+      );
+    };
+    try {
+      await expect(storage.get(KEY)).rejects.toBeInstanceOf(StorageUnavailableError);
+      expect(storage.usage.entries).toBe(0);
+    } finally {
+      inner.get = get;
+    }
+    expect(await bodyOf(await storage.get(KEY))).toBe(1_000);
   });
 
   async function readBack(key: string) {
