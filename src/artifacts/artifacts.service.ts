@@ -114,13 +114,13 @@ export class ArtifactsService {
     try {
       meta = await this.headersFor(teamId, hash, blob.version);
     } catch (error) {
-      blob.stream.destroy();
+      release(blob);
       throw error;
     }
     // A blob without a row (its upload failed to record, or its team was just deleted) is
     // never served.
     if (!meta) {
-      blob.stream.destroy();
+      release(blob);
       return null;
     }
     this.accesses.recordHit(teamId, hash);
@@ -180,6 +180,11 @@ export class ArtifactsService {
     this.headers.set(key, version, meta, begun);
     return meta;
   }
+}
+
+/** Closes a download that will not be sent (a body already in memory has nothing to close). */
+function release(blob: BlobDownload): void {
+  if (!blob.bytes) blob.stream.destroy();
 }
 
 function summary(row: Artifact): ArtifactSummary {
