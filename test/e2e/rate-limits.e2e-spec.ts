@@ -45,6 +45,15 @@ describe('auth failures per client IP (RATE_LIMIT_AUTH_FAILURES=5)', () => {
     await status('203.0.113.7', {}).expect(429);
   });
 
+  it('refuses the blocked address on artifact GETs too, with a token verified moments ago', async () => {
+    const artifact = (ip: string) =>
+      request(t.server).get('/v8/artifacts/00aa11bb').set(from(ip)).set(bearer(token));
+    // Verified just now from another address: the fast path would take it if it ignored blocks.
+    await artifact('198.51.100.9').expect(404);
+    const res = await artifact('203.0.113.7').expect(429);
+    expect(res.body).toMatchObject(tooMany);
+  });
+
   it('keeps serving valid tokens from other addresses', async () => {
     const res = await status('198.51.100.9', bearer(token)).expect(200);
     expect(res.body).toEqual({ status: 'enabled' });
