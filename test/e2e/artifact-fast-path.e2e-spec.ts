@@ -5,7 +5,14 @@ import { MetricsService } from '../../src/metrics/metrics.service';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { metricValue, scrapeMetrics } from '../support/metrics';
 import { startS3Server, TestS3Server } from '../support/s3-server';
-import { bearer, createTeam, issueToken } from '../support/teams';
+import {
+  bearer,
+  createTeam,
+  eventually,
+  issueToken,
+  pauseTeam,
+  resumeTeam,
+} from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
 
 /** The headers a response may differ in between two identical requests. */
@@ -104,6 +111,28 @@ describe.each(['fs', 's3'] as const)('the artifact fast path on %s storage', (dr
       });
     }
     expect(viaFastPath.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('never serves a paused team, however fresh its token is in memory', async () => {
+    const team = await createTeam(t, `paused-${driver}`);
+    const own = (await issueToken(t, team)).token;
+    const hash = randomHash();
+    await putArtifact(t.server, own, hash, randomBytes(100)).expect(202);
+    await getArtifact(t.server, own, hash).expect(200);
+    await pauseTeam(t, team);
+    // Within 5 s (protocol.md), then every request, also once the token is verified again.
+    await eventually(async () => {
+      expect((await getArtifact(t.server, own, hash)).status).toBe(403);
+    }, 5_000);
+    for (let i = 0; i < 5; i++) {
+      const res = await getArtifact(t.server, own, hash);
+      expect(res.status).toBe(403);
+      await new Promise((resolve) => setTimeout(resolve, 400));
+    }
+    await resumeTeam(t, team);
+    await eventually(async () => {
+      await getArtifact(t.server, own, hash).expect(200);
+    }, 5_000);
   });
 
   it('echoes a given x-request-id', async () => {
