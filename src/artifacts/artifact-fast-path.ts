@@ -17,7 +17,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
 import type { BlobDownload } from '../storage/blob-storage';
 import { TeamStatus } from '../teams/team.entity';
-import type { ArtifactHeaders } from './artifact-metadata.cache';
+import type { ArtifactHeaders } from './artifact-index.cache';
 import { ArtifactsService } from './artifacts.service';
 import { binaryHeaders, NOT_FOUND } from './artifact-responses';
 

@@ -1,4 +1,4 @@
-import type { ArtifactHeaders } from './artifact-metadata.cache';
+import type { ArtifactHeaders } from './artifact-index.cache';
 import { artifactResponseHeaders } from './upload-headers';
 
 /** The message of every artifact miss (404). */

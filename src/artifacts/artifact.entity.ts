@@ -48,4 +48,12 @@ export class Artifact {
 
   @Column({ name: 'hit_count', type: 'integer', default: 0 })
   hitCount: number;
+
+  /** The upload whose body this row serves (blob-keys.ts); null: a row from before versions. */
+  @Column({ name: 'blob_version', type: 'varchar', length: 24, nullable: true })
+  blobVersion: string | null;
+
+  /** sha256 of the body (lowercase hex), computed as it streamed in; null before versions. */
+  @Column({ name: 'content_sha256', type: 'char', length: 64, nullable: true })
+  contentSha256: string | null;
 }

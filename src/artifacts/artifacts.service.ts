@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
 import { In, Repository } from 'typeorm';
@@ -7,7 +7,10 @@ import { AppException } from '../common/app-exception';
 import { BLOB_STORAGE, BlobDownload, BlobStorage } from '../storage/blob-storage';
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { Artifact } from './artifact.entity';
-import { ArtifactHeaders, ArtifactMetadataCache } from './artifact-metadata.cache';
+import { APP_CONFIG, type AppConfig } from '../config/app-config';
+import { artifactBlobKey, newBlobVersion } from '../storage/blob-keys';
+import { ArtifactHeaders, ArtifactIndexCache, CurrentArtifact } from './artifact-index.cache';
+import { ArtifactsRepository, TeamGoneError } from './artifacts.repository';
 import { VanishedBlobRepair } from './vanished-blob.repair';
 import type { UploadMetadata } from './upload-headers';
 
@@ -20,111 +23,101 @@ export interface ArtifactSummary {
 }
 
 /**
- * How long the headers of a hit are reused. A new upload changes the body's version, which voids
- * the entry at once; the TTL only bounds the rare case of a re-upload on another replica whose
- * row landed after this replica read the new body beside the old row.
+ * How long a process trusts the artifact row it last read (or its absence) without asking
+ * PostgreSQL again: the bound on how long another worker's or replica's upload, replacement or
+ * deletion stays unseen here. Changes made through this process are seen at once.
  */
-const METADATA_TTL_MS = 10_000;
-/** Entries are ~250 bytes: 20,000 of them stay under 5 MiB. */
-const METADATA_MAX_ENTRIES = 20_000;
+export const INDEX_RECHECK_MS = 1_000;
+/** Entries are ~300 bytes: 20,000 of them stay under 6 MiB. */
+const INDEX_MAX_ENTRIES = 20_000;
 
-/** PostgreSQL's foreign_key_violation SQLSTATE. */
-const FK_VIOLATION = '23503';
-
-/** Keys are built here only, from the resolved team id and a validated hash. */
-export function blobKey(teamId: string, hash: string): string {
-  return `${teamId}/${hash}`;
+/** An upload that did not reach its commit within the deadline (its body is never served). */
+export class UploadDeadlineError extends Error {
+  constructor(elapsedMs: number, deadlineMs: number) {
+    super(`upload took ${Math.round(elapsedMs)} ms, over the ${deadlineMs} ms commit deadline`);
+    this.name = 'UploadDeadlineError';
+  }
 }
 
 @Injectable()
 export class ArtifactsService {
-  private readonly headers = new ArtifactMetadataCache(METADATA_TTL_MS, METADATA_MAX_ENTRIES);
+  private readonly logger = new Logger(ArtifactsService.name);
+  private readonly index = new ArtifactIndexCache(INDEX_RECHECK_MS, INDEX_MAX_ENTRIES);
+  private readonly commitDeadlineMs: number;
 
   constructor(
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
+    private readonly rows: ArtifactsRepository,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     private readonly accesses: ArtifactAccessRecorder,
     private readonly quota: QuotaService,
     private readonly repair: VanishedBlobRepair,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.commitDeadlineMs = config.blobs.commitDeadlineMs;
+  }
 
   /**
-   * Streams the body to storage, then records its metadata: the row exists only once the
-   * whole body does, and a row is what makes an artifact visible. Under QUOTA_MODE=reject an
-   * upload that would take the team over its quota is refused before the body is read.
+   * Streams the body to a key of its own (a fresh version), then commits the row that names it:
+   * the row's commit is the one point where the upload becomes visible, with all of its own
+   * headers, on every process. Under QUOTA_MODE=reject an upload that would take the team over
+   * its quota is refused before the body is read. An upload that took longer than the commit
+   * deadline is refused (the sweeper may already count its body as an orphan). Rejects with
+   * 401 when the team was deleted meanwhile; its body is then deleted again.
    */
   async upload(teamId: string, hash: string, body: Readable, meta: UploadMetadata): Promise<void> {
+    const started = performance.now();
     await this.quota.assertCanStore(teamId, hash, meta.size);
-    await this.storage.put(blobKey(teamId, hash), body, meta.size);
+    const version = newBlobVersion();
+    const key = artifactBlobKey(teamId, hash, version);
+    const stored = await this.storage.put(key, body, meta.size);
+    const beforeCommit = () => {
+      const elapsed = performance.now() - started;
+      if (elapsed > this.commitDeadlineMs) {
+        throw new UploadDeadlineError(elapsed, this.commitDeadlineMs);
+      }
+    };
     try {
-      await this.recordUpload(teamId, hash, meta);
+      beforeCommit();
+      await this.rows.commitVersion({ teamId, hash, version, stored, meta, beforeCommit });
+    } catch (error) {
+      // Known not committed: the body goes now (a failure leaves it to the orphan sweep).
+      // Any other failure may have committed after all, so the body stays for the sweeps.
+      if (error instanceof TeamGoneError || error instanceof UploadDeadlineError) {
+        await this.storage.delete(key).catch(() => undefined);
+      }
+      if (error instanceof TeamGoneError) {
+        throw AppException.unauthorized('the team of this token no longer exists');
+      }
+      throw error;
     } finally {
-      // A hit that read the new body beside the old row must not keep that pair.
-      this.headers.forget(blobKey(teamId, hash));
+      this.index.forget(indexKey(teamId, hash));
     }
   }
 
-  private async recordUpload(teamId: string, hash: string, meta: UploadMetadata): Promise<void> {
-    await this.artifacts
-      .query(
-        `INSERT INTO artifacts (team_id, hash, size, duration_ms, tag, sha, dirty_hash, client_ci, client_interactive)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-       ON CONFLICT (team_id, hash) DO UPDATE SET
-         size = EXCLUDED.size, duration_ms = EXCLUDED.duration_ms, tag = EXCLUDED.tag, sha = EXCLUDED.sha,
-         dirty_hash = EXCLUDED.dirty_hash, client_ci = EXCLUDED.client_ci,
-         client_interactive = EXCLUDED.client_interactive, created_at = now(), last_accessed_at = now()`,
-        [
-          teamId,
-          hash,
-          meta.size,
-          meta.durationMs,
-          meta.tag,
-          meta.sha,
-          meta.dirtyHash,
-          meta.clientCi,
-          meta.clientInteractive,
-        ],
-      )
-      .catch(async (error: unknown) => {
-        // The team was deleted while its token was still trusted from cache (up to 5 s): drop
-        // the blob (it would stay invisible anyway) and tell the client why.
-        if ((error as { driverError?: { code?: string } }).driverError?.code !== FK_VIOLATION) {
-          throw error;
-        }
-        await this.storage.delete(blobKey(teamId, hash)).catch(() => undefined);
-        throw AppException.unauthorized('the team of this token no longer exists');
-      });
-  }
-
   /**
-   * The headers and a stream of the bytes, or null. Counts as a hit. Storage is asked first: a
-   * missing blob is a miss without a database round trip, and the headers of a recent hit on
-   * the same body come from memory.
+   * The headers and a stream of the bytes of the artifact's current upload, or null. Counts as
+   * a hit. The row (from memory for up to INDEX_RECHECK_MS) names the body; a body that storage
+   * no longer has is a miss, and its row is checked for removal off the request path.
    */
   async download(
     teamId: string,
     hash: string,
   ): Promise<{ meta: ArtifactHeaders; blob: BlobDownload } | null> {
-    const blob = await this.storage.get(blobKey(teamId, hash));
+    const current = await this.currentOf(teamId, hash);
+    if (!current) return null;
+    const blob = await this.storage.get(current.blobKey);
     if (!blob) {
-      this.repair.suspect(teamId, hash);
+      this.vanished(teamId, hash, current);
       return null;
     }
-    let meta: ArtifactHeaders | null;
-    try {
-      meta = await this.headersFor(teamId, hash, blob.version);
-    } catch (error) {
+    if (blob.size !== current.size) {
       release(blob);
-      throw error;
-    }
-    // A blob without a row (its upload failed to record, or its team was just deleted) is
-    // never served.
-    if (!meta) {
-      release(blob);
+      this.mismatched(current, blob.size);
       return null;
     }
     this.accesses.recordHit(teamId, hash);
-    return { meta, blob };
+    return { meta: current.headers, blob };
   }
 
   /** The headers with the stored size, or null; not counted as a hit (turbo --dry uses it). */
@@ -132,13 +125,18 @@ export class ArtifactsService {
     teamId: string,
     hash: string,
   ): Promise<{ meta: ArtifactHeaders; size: number } | null> {
-    const stat = await this.storage.stat(blobKey(teamId, hash));
+    const current = await this.currentOf(teamId, hash);
+    if (!current) return null;
+    const stat = await this.storage.stat(current.blobKey);
     if (!stat) {
-      this.repair.suspect(teamId, hash);
+      this.vanished(teamId, hash, current);
       return null;
     }
-    const meta = await this.headersFor(teamId, hash, stat.version);
-    return meta ? { meta, size: stat.size } : null;
+    if (stat.size !== current.size) {
+      this.mismatched(current, stat.size);
+      return null;
+    }
+    return { meta: current.headers, size: stat.size };
   }
 
   /** Every requested hash as a key: its summary when present, null when not. */
@@ -156,30 +154,33 @@ export class ArtifactsService {
     return answer;
   }
 
-  /** The row's headers, from memory when last read beside this very body. */
-  private async headersFor(
-    teamId: string,
-    hash: string,
-    version: string,
-  ): Promise<ArtifactHeaders | null> {
-    const key = blobKey(teamId, hash);
-    const cached = this.headers.get(key, version);
-    if (cached) return cached;
-    const begun = this.headers.begin();
-    const row = await this.artifacts.findOne({
-      where: { teamId, hash },
-      select: { durationMs: true, tag: true, sha: true, dirtyHash: true },
-    });
-    if (!row) return null;
-    const meta: ArtifactHeaders = {
-      durationMs: row.durationMs,
-      tag: row.tag,
-      sha: row.sha,
-      dirtyHash: row.dirtyHash,
-    };
-    this.headers.set(key, version, meta, begun);
-    return meta;
+  /** The artifact's row as a read needs it, from memory when read less than INDEX_RECHECK_MS ago. */
+  private async currentOf(teamId: string, hash: string): Promise<CurrentArtifact | null> {
+    const key = indexKey(teamId, hash);
+    const cached = this.index.get(key);
+    if (cached !== undefined) return cached;
+    const begun = this.index.begin();
+    const current = await this.rows.findCurrent(teamId, hash);
+    this.index.set(key, current, begun);
+    return current;
   }
+
+  /** The row named a body storage does not have: a miss now, the row checked for removal soon. */
+  private vanished(teamId: string, hash: string, current: CurrentArtifact): void {
+    this.index.forget(indexKey(teamId, hash));
+    this.repair.suspect(current.blobKey);
+  }
+
+  /** A stored body of another size than its row records is never served (verify finds it). */
+  private mismatched(current: CurrentArtifact, storedSize: number): void {
+    this.logger.warn(
+      `blob ${current.blobKey} holds ${storedSize} bytes, its row says ${current.size}: served as a miss (teamcache artifacts verify --repair removes it)`,
+    );
+  }
+}
+
+function indexKey(teamId: string, hash: string): string {
+  return `${teamId}/${hash}`;
 }
 
 /** Closes a download that will not be sent (a body already in memory has nothing to close). */

@@ -1,35 +1,34 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { BLOB_STORAGE, type BlobStorage } from '../storage/blob-storage';
+import { parseBlobKey } from '../storage/blob-keys';
+import { ArtifactsRepository } from './artifacts.repository';
 
-/** Misses are collected this long, then checked in one query. */
+/** Misses are collected this long, then checked. */
 const REPAIR_DELAY_MS = 250;
 /** A storm of distinct misses is checked in batches of at most this many. */
 const MAX_SUSPECTS = 5_000;
 
-interface Suspect {
-  teamId: string;
-  hash: string;
-}
-
 /**
- * Lookups ask storage first, so a miss costs no database round trip. A miss can still hide a
- * row whose blob vanished behind our back (deleted in the bucket by hand, a lifecycle rule):
- * such rows would count against quotas and answer the query route forever. Misses are noted
- * here and checked shortly after, off the request path, in one query per batch; a row found is
- * deleted only if its blob is still missing after the row was read, and only that very row
- * (a concurrent upload may have written a new body and row meanwhile).
+ * A read found an artifact row whose body storage did not have (deleted in the bucket by hand,
+ * a lifecycle rule, a purge on another replica a moment ago). Such rows would count against
+ * quotas and answer the query route forever, so they are noted here and checked shortly after,
+ * off the request path: storage is asked again, directly (BLOB_STORAGE never remembers
+ * absence), and only a row that still names that very body is deleted. Bodies are written once
+ * under keys of their own (blob-keys.ts), so a body storage says is gone never comes back, and
+ * a later upload of the hash, with its own key, is never touched. Rows from before versions
+ * (one key per hash) are deleted only if written before the evidence was taken.
  */
 @Injectable()
 export class VanishedBlobRepair implements OnModuleDestroy {
   private readonly logger = new Logger(VanishedBlobRepair.name);
-  private suspects = new Map<string, Suspect>();
+  /** Blob keys, each with its team and hash. */
+  private suspects = new Set<string>();
   private timer?: NodeJS.Timeout;
   private running = false;
   private closed = false;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly rows: ArtifactsRepository,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
   ) {}
 
@@ -38,10 +37,10 @@ export class VanishedBlobRepair implements OnModuleDestroy {
     clearTimeout(this.timer);
   }
 
-  /** `teamId/hash` had no blob: check for a row left behind. */
-  suspect(teamId: string, hash: string): void {
+  /** A row named `blobKey`, which storage did not have. */
+  suspect(blobKey: string): void {
     if (this.closed || this.suspects.size >= MAX_SUSPECTS) return;
-    this.suspects.set(`${teamId}/${hash}`, { teamId, hash });
+    this.suspects.add(blobKey);
     this.schedule();
   }
 
@@ -54,13 +53,13 @@ export class VanishedBlobRepair implements OnModuleDestroy {
   private async run(): Promise<void> {
     this.timer = undefined;
     this.running = true;
-    const batch = [...this.suspects.values()];
-    this.suspects = new Map();
+    const batch = [...this.suspects];
+    this.suspects = new Set();
     try {
       await this.repair(batch);
     } catch (error) {
       this.logger.warn(
-        `could not check ${batch.length} missed artifacts for lost blobs: ${(error as Error).message}`,
+        `could not check ${batch.length} rows for lost blobs: ${(error as Error).message}`,
       );
     } finally {
       this.running = false;
@@ -68,24 +67,20 @@ export class VanishedBlobRepair implements OnModuleDestroy {
     }
   }
 
-  private async repair(batch: Suspect[]): Promise<void> {
-    // created_at as text keeps its microseconds, which a JS Date would round away.
-    const rows: { team_id: string; hash: string; created_at: string }[] =
-      await this.dataSource.query(
-        `SELECT a.team_id, a.hash, a.created_at::text AS created_at
-         FROM artifacts a
-         JOIN unnest($1::varchar[], $2::varchar[]) AS s(team_id, hash)
-           ON a.team_id = s.team_id AND a.hash = s.hash`,
-        [batch.map((s) => s.teamId), batch.map((s) => s.hash)],
-      );
-    for (const row of rows) {
+  private async repair(keys: string[]): Promise<void> {
+    // Taken before storage is asked: only rows older than this evidence may go.
+    const evidenceAt = await this.rows.now();
+    for (const key of keys) {
       if (this.closed) return;
-      if (await this.storage.stat(`${row.team_id}/${row.hash}`)) continue;
-      this.logger.warn(`blob of ${row.team_id}/${row.hash} is missing; dropping its metadata`);
-      await this.dataSource.query(
-        `DELETE FROM artifacts WHERE team_id = $1 AND hash = $2 AND created_at <= $3::timestamptz`,
-        [row.team_id, row.hash, row.created_at],
+      const parts = parseBlobKey(key);
+      if (!parts || (await this.storage.stat(key))) continue;
+      const dropped = await this.rows.dropRowNaming(
+        parts.teamId,
+        parts.hash,
+        parts.version,
+        evidenceAt,
       );
+      if (dropped) this.logger.warn(`blob ${key} is missing from storage; dropped its row`);
     }
   }
 }

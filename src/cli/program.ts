@@ -2,7 +2,8 @@ import { Command } from 'commander';
 import { loadConfig } from '../config/app-config';
 import { serve } from '../main';
 import { migrate } from './migrate.command';
-import { artifactsCommand, statsCommand } from './retention.command';
+import { artifactsCommand } from './artifacts.command';
+import { statsCommand } from './retention.command';
 import { teamsCommand } from './teams.command';
 import { tokensCommand } from './tokens.command';
 

@@ -1,7 +1,6 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Command } from 'commander';
 import { loadConfig } from '../config/app-config';
-import { ArtifactPurgeService } from '../retention/artifact-purge.service';
 import { parseQuotaSetting, parseRetentionSetting } from '../retention/retention-policy';
 import { RetentionModule } from '../retention/retention.module';
 import { TeamDeletionService } from '../retention/team-deletion.service';
@@ -10,7 +9,6 @@ import { StatsModule } from '../stats/stats.module';
 import { parsePeriod } from '../stats/stats-period';
 import { StatsService } from '../stats/stats.service';
 import { StorageModule } from '../storage/storage.module';
-import { parseDuration } from '../tokens/duration';
 import { withAdminContext } from './admin-context';
 import { printJson } from './output';
 import { formatStatsReport } from './stats-report';
@@ -62,25 +60,6 @@ export function addTeamRetentionCommands(teams: Command): void {
       }
       printJson(await withRetention((app) => app.get(TeamDeletionService).delete(team)));
     });
-}
-
-/** `teamcache artifacts purge`. */
-export function artifactsCommand(): Command {
-  const artifacts = new Command('artifacts').description("manage a team's stored artifacts");
-  artifacts
-    .command('purge')
-    .description("delete a team's artifacts (metadata first, then blobs); prints what went")
-    .requiredOption('--team <team>', 'slug or team id')
-    .option('--older-than <duration>', 'only those uploaded more than e.g. 12h, 7d, 4w ago')
-    .action(async (options: { team: string; olderThan?: string }) => {
-      if (options.olderThan !== undefined) parseDuration(options.olderThan);
-      printJson(
-        await withRetention((app) =>
-          app.get(ArtifactPurgeService).purge(options.team, options.olderThan),
-        ),
-      );
-    });
-  return artifacts;
 }
 
 /** `teamcache stats <team>`. */

@@ -44,6 +44,27 @@ export interface AppConfig {
   memoryCacheBytes: number;
   /** RETENTION_DAYS, TEAM_QUOTA_BYTES, QUOTA_MODE (teams may override days and quota). */
   retention: RetentionDefaults & { sweepIntervalMs: number };
+  /** How long stored bodies that no row names may be in use: see blobLifetimes(). */
+  blobs: BlobLifetimes;
+}
+
+export interface BlobLifetimes {
+  /** An upload whose body took longer than this is refused at its commit (its row is never written). */
+  commitDeadlineMs: number;
+  /**
+   * Bodies no row names (replaced, orphaned) are deleted only once older than this: twice the
+   * commit deadline, so an upload still on its way to its commit is never collected.
+   */
+  graceMs: number;
+}
+
+/** With REQUEST_TIMEOUT_MS=0 (no limit) an upload still has to commit within this long. */
+const UNLIMITED_COMMIT_DEADLINE_MS = 6 * 3_600_000;
+
+/** The commit deadline is REQUEST_TIMEOUT_MS (or 6 h when unlimited); the grace twice that. */
+export function blobLifetimes(requestTimeoutMs: number): BlobLifetimes {
+  const commitDeadlineMs = requestTimeoutMs > 0 ? requestTimeoutMs : UNLIMITED_COMMIT_DEADLINE_MS;
+  return { commitDeadlineMs, graceMs: 2 * commitDeadlineMs };
 }
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
@@ -109,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       quotaMode: parsed.QUOTA_MODE,
       sweepIntervalMs: parsed.RETENTION_SWEEP_INTERVAL_MS,
     },
+    blobs: blobLifetimes(parsed.REQUEST_TIMEOUT_MS),
   };
 }
 

@@ -1,6 +1,7 @@
 /** Every TypeORM entity of the app; a new entity is added here and gets a migration. */
 import type { EntitySchema, MixedList } from 'typeorm';
 import { Artifact } from '../artifacts/artifact.entity';
+import { BlobGarbage } from '../artifacts/blob-garbage.entity';
 import { UsageEvent } from '../events/usage-event.entity';
 import { Team } from '../teams/team.entity';
 import { Token } from '../tokens/token.entity';
@@ -9,5 +10,6 @@ export const ENTITIES: MixedList<(new () => unknown) | EntitySchema> = [
   Team,
   Token,
   Artifact,
+  BlobGarbage,
   UsageEvent,
 ];

@@ -35,7 +35,7 @@ export class ArtifactPurgeService {
         `DELETE FROM artifacts
             WHERE team_id = $1 AND created_at < $2
               AND hash IN (SELECT hash FROM artifacts WHERE team_id = $1 AND created_at < $2 LIMIT $3)
-            RETURNING hash, size`,
+            RETURNING hash, size, blob_version`,
         [team.id, cutoff, REMOVAL_BATCH],
       ),
     );

@@ -1,12 +1,13 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { blobKey } from '../artifacts/artifacts.service';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
+import { artifactBlobKey } from '../storage/blob-keys';
 
-/** A metadata row already deleted (DELETE ... RETURNING hash, size). */
+/** A metadata row already deleted (DELETE ... RETURNING hash, size, blob_version). */
 export interface RemovedArtifact {
   hash: string;
   size: number | string;
+  blob_version: string | null;
 }
 
 export interface RemovalResult {
@@ -16,7 +17,7 @@ export interface RemovalResult {
   blobFailures: number;
 }
 
-/** Runs one DELETE ... RETURNING hash, size of at most REMOVAL_BATCH rows (a raw query result). */
+/** Runs one DELETE ... RETURNING hash, size, blob_version of at most REMOVAL_BATCH rows (a raw query result). */
 export type DeleteBatch = () => Promise<unknown>;
 
 /** TypeORM answers a DELETE (also one inside a WITH) with [rows, rowCount], a SELECT with rows. */
@@ -44,7 +45,9 @@ export function addRemoval(into: RemovalResult, from: RemovalResult): RemovalRes
 
 /**
  * Removes artifacts in the one safe order: the metadata row first (it is what makes an
- * artifact visible), then its blob. A blob left behind by a failed delete is never served.
+ * artifact visible), then the body it named. Every upload has a key of its own (blob-keys.ts),
+ * so a body deleted here is never one that a later upload of the same hash wrote. A body whose
+ * delete fails goes to blob_garbage and is retried by the sweeper; it is never served.
  */
 @Injectable()
 export class ArtifactReaper {
@@ -73,40 +76,31 @@ export class ArtifactReaper {
       bytes: rows.reduce((sum, row) => sum + Number(row.size), 0),
       blobFailures: 0,
     };
-    const reuploaded = await this.stillStored(teamId, rows);
-    const queue = rows.filter((row) => !reuploaded.has(row.hash));
+    const queue = rows.map((row) => artifactBlobKey(teamId, row.hash, row.blob_version));
+    const failed: string[] = [];
     const worker = async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
+      for (let key = queue.shift(); key; key = queue.shift()) {
         try {
-          await this.storage.delete(blobKey(teamId, row.hash));
+          await this.storage.delete(key);
         } catch (error) {
-          result.blobFailures += 1;
+          failed.push(key);
           this.logger.warn(
-            `could not delete blob ${blobKey(teamId, row.hash)} (its metadata is gone, so it is never served): ${(error as Error).message}`,
+            `could not delete blob ${key} (its row is gone, so it is never served; the sweeper retries): ${(error as Error).message}`,
           );
         }
       }
     };
     await Promise.all(Array.from({ length: BLOB_DELETE_CONCURRENCY }, worker));
-    return result;
-  }
-
-  /**
-   * Hashes uploaded again since their row was deleted: the blob under that key is the new
-   * upload's now, so it stays. (A query failure keeps every blob: an orphan is harmless.)
-   */
-  private async stillStored(teamId: string, rows: RemovedArtifact[]): Promise<Set<string>> {
-    try {
-      const found: { hash: string }[] = await this.dataSource.query(
-        'SELECT hash FROM artifacts WHERE team_id = $1 AND hash = ANY($2::varchar[])',
-        [teamId, rows.map((row) => row.hash)],
-      );
-      return new Set(found.map((row) => row.hash));
-    } catch (error) {
-      this.logger.warn(
-        `could not check for re-uploads, keeping blobs: ${(error as Error).message}`,
-      );
-      return new Set(rows.map((row) => row.hash));
+    result.blobFailures = failed.length;
+    if (failed.length > 0) {
+      // Best effort: what is not listed here is still found by the orphan sweep.
+      await this.dataSource
+        .query(
+          'INSERT INTO blob_garbage (blob_key) SELECT unnest($1::varchar[]) ON CONFLICT DO NOTHING',
+          [failed],
+        )
+        .catch(() => undefined);
     }
+    return result;
   }
 }

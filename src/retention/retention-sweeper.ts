@@ -15,9 +15,7 @@ import {
   RemovalResult,
 } from './artifact-reaper';
 import { effectivePolicy, RetentionDefaults } from './retention-policy';
-
-/** Arbitrary but fixed (next to the migrations' key): one sweeper at a time per database. */
-export const SWEEP_LOCK_KEY = 7_310_422_020;
+import { withSweepLock } from './sweep-lock';
 
 export interface SweepReport {
   /** Another process (a replica) held the sweep lock: this one did nothing. */
@@ -96,37 +94,31 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
       evicted: emptyRemoval(),
       durationMs: 0,
     };
-    const runner = this.dataSource.createQueryRunner();
-    await runner.connect();
-    let locked = false;
     try {
-      const [row] = await runner.query('SELECT pg_try_advisory_lock($1) AS locked', [
-        SWEEP_LOCK_KEY,
-      ]);
-      locked = row.locked === true;
-      if (!locked) return report;
-      report.skipped = false;
-      const teams: TeamRow[] = await runner.query(
-        'SELECT id, retention_days, quota_bytes FROM teams ORDER BY id',
-      );
-      for (const team of teams) {
-        const policy = effectivePolicy(
-          {
-            retentionDays: team.retention_days,
-            quotaBytes: team.quota_bytes === null ? null : Number(team.quota_bytes),
-          },
-          this.defaults,
+      const outcome = await withSweepLock(this.dataSource, this.logger, async (runner) => {
+        report.skipped = false;
+        const teams: TeamRow[] = await runner.query(
+          'SELECT id, retention_days, quota_bytes FROM teams ORDER BY id',
         );
-        addRemoval(report.expired, await this.expire(runner, team.id, policy.retentionDays));
-        if (policy.quotaMode === 'evict' && policy.quotaBytes !== null) {
-          addRemoval(report.evicted, await this.evict(runner, team.id, policy.quotaBytes));
+        for (const team of teams) {
+          const policy = effectivePolicy(
+            {
+              retentionDays: team.retention_days,
+              quotaBytes: team.quota_bytes === null ? null : Number(team.quota_bytes),
+            },
+            this.defaults,
+          );
+          addRemoval(report.expired, await this.expire(runner, team.id, policy.retentionDays));
+          if (policy.quotaMode === 'evict' && policy.quotaBytes !== null) {
+            addRemoval(report.evicted, await this.evict(runner, team.id, policy.quotaBytes));
+          }
+          report.teams += 1;
         }
-        report.teams += 1;
-      }
+      });
+      report.skipped = !outcome.locked;
       return report;
     } finally {
       report.durationMs = Date.now() - started;
-      await this.unlockAndRelease(runner, locked);
     }
   }
 
@@ -140,7 +132,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
             AND hash IN (SELECT hash FROM artifacts
                           WHERE team_id = $1 AND last_accessed_at < now() - make_interval(days => $2::int)
                           ORDER BY last_accessed_at LIMIT $3)
-          RETURNING hash, size`,
+          RETURNING hash, size, blob_version`,
         [teamId, days, REMOVAL_BATCH],
       ),
     );
@@ -163,31 +155,9 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
          )
          DELETE FROM artifacts a USING victims v
           WHERE a.team_id = $1 AND a.hash = v.hash
-          RETURNING a.hash, a.size`,
+          RETURNING a.hash, a.size, a.blob_version`,
         [teamId, quotaBytes, REMOVAL_BATCH],
       ),
     );
-  }
-
-  /**
-   * The lock belongs to this connection's session: unlock it, and if that fails, destroy the
-   * connection instead of returning it to the pool with the lock still held.
-   */
-  private async unlockAndRelease(runner: QueryRunner, locked: boolean): Promise<void> {
-    let failure: Error | undefined;
-    if (locked) {
-      try {
-        await runner.query('SELECT pg_advisory_unlock($1)', [SWEEP_LOCK_KEY]);
-      } catch (error) {
-        failure = error as Error;
-        this.logger.warn(`could not release the sweep lock: ${failure.message}`);
-      }
-    }
-    // TypeORM's PostgresQueryRunner hands an error to pg-pool, which then discards the client.
-    const release = (
-      runner as unknown as { releasePostgresConnection?: (e?: Error) => Promise<void> }
-    ).releasePostgresConnection;
-    if (failure && release) await release.call(runner, failure);
-    else await runner.release();
   }
 }

@@ -33,9 +33,10 @@ export class TeamDeletionService {
       // than slipping a row in between.
       await manager.query('SELECT 1 FROM teams WHERE id = $1 FOR UPDATE', [team.id]);
       const removed = deletedRows(
-        await manager.query('DELETE FROM artifacts WHERE team_id = $1 RETURNING hash, size', [
-          team.id,
-        ]),
+        await manager.query(
+          'DELETE FROM artifacts WHERE team_id = $1 RETURNING hash, size, blob_version',
+          [team.id],
+        ),
       );
       const [counts] = await manager.query(
         `WITH tk AS (DELETE FROM tokens WHERE team_id = $1 RETURNING 1),

@@ -1,6 +1,14 @@
 import { Readable } from 'node:stream';
+import { parseBlobKey } from './blob-keys';
+import type { StoredBody } from './measured-body';
 
+/** What the app reads and writes through: the adapter with small bodies kept in memory. */
 export const BLOB_STORAGE = Symbol('BLOB_STORAGE');
+/**
+ * The bare adapter, for whoever needs storage's own word rather than memory's: the sweeps and
+ * `artifacts verify`, which re-read bodies and act on what storage says is there.
+ */
+export const BLOB_ADAPTER = Symbol('BLOB_ADAPTER');
 
 export interface BlobStat {
   size: number;
@@ -58,15 +66,13 @@ export class StorageUnavailableError extends Error {
   }
 }
 
-/** A key outside `<teamId>/<hash>`; callers validate first, so this means a bug or an attack. */
+/** A key outside blob-keys.ts's layout; callers build keys there, so this means a bug or an attack. */
 export class InvalidBlobKeyError extends Error {
   constructor(key: string) {
     super(`invalid blob key ${JSON.stringify(key.slice(0, 200))}`);
     this.name = 'InvalidBlobKeyError';
   }
 }
-
-const BLOB_KEY = /^team_[A-Za-z0-9]+\/[a-fA-F0-9]{1,128}$/;
 
 /**
  * Every adapter checks keys again although callers build them from validated values: a key
@@ -77,7 +83,7 @@ export function assertBlobKey(key: string): void {
 }
 
 export function isBlobKey(key: unknown): key is string {
-  return typeof key === 'string' && BLOB_KEY.test(key);
+  return typeof key === 'string' && parseBlobKey(key) !== null;
 }
 
 export function assertByteCount(bytes: number): void {
@@ -86,10 +92,19 @@ export function assertByteCount(bytes: number): void {
   }
 }
 
+/** One stored body as a listing sees it. */
+export interface ListedBlob {
+  key: string;
+  size: number;
+  /** When the body was written (fs: mtime; S3: LastModified). */
+  modifiedAt: Date;
+}
+
 /**
- * The storage port. Keys are `<teamId>/<hash>`, built only from validated values by the caller;
- * adapters still reject any other key with InvalidBlobKeyError. Connectivity failures reject
- * with StorageUnavailableError. Adapters: FsStorage (DATA_DIR/blobs) and S3Storage (MinIO, S3, R2).
+ * The storage port. Keys come from blob-keys.ts (`<teamId>/<hash>.<version>`, or the older
+ * `<teamId>/<hash>`), built only from validated values; adapters still reject any other key
+ * with InvalidBlobKeyError. Connectivity failures reject with StorageUnavailableError.
+ * Adapters: FsStorage (DATA_DIR/blobs) and S3Storage (MinIO, S3, R2).
  */
 export interface BlobStorage {
   readonly driver: 'fs' | 's3';
@@ -100,13 +115,18 @@ export interface BlobStorage {
    * its length equals `expectedBytes`; on any failure (short/long body, aborted stream, storage
    * error) the promise rejects and nothing is visible under `key` (an older whole body may stay).
    * Once reading has started, a failure destroys `body` (stream.pipeline semantics).
+   * Resolves to the stored body's size and sha256, computed while it streamed.
    */
-  put(key: string, body: Readable, expectedBytes: number): Promise<void>;
+  put(key: string, body: Readable, expectedBytes: number): Promise<StoredBody>;
   /** A stream of the whole object and its size (of that same version), or null when absent. */
   get(key: string): Promise<BlobDownload | null>;
   stat(key: string): Promise<BlobStat | null>;
   /** Removes the object; absent objects are not an error. */
   delete(key: string): Promise<void>;
+  /** The team ids that have a folder (fs) or key prefix (S3) in storage, in no set order. */
+  listTeams(): Promise<string[]>;
+  /** Every artifact key under one team, in no set order; names that are not keys are skipped. */
+  listTeamBlobs(teamId: string): AsyncIterable<ListedBlob>;
   /**
    * Removes what abandoned uploads left behind (fs temp files, S3 multipart uploads) untouched
    * for `olderThanMinutes`; never anything visible. Resolves to how many were removed.

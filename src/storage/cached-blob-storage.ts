@@ -5,7 +5,10 @@ import {
   type BlobDownload,
   type BlobStat,
   type BlobStorage,
+  type ListedBlob,
 } from './blob-storage';
+import { parseBlobKey } from './blob-keys';
+import type { StoredBody } from './measured-body';
 
 export interface BlobCacheOptions {
   /** Memory for cached bodies, in bytes (least recently used out first); 0 turns caching off. */
@@ -15,9 +18,6 @@ export interface BlobCacheOptions {
   /** How long a cached body is served without asking storage whether it is still the same. */
   recheckMs: number;
 }
-
-/** Keys found absent are remembered too (for recheckMs), up to this many. */
-const MAX_ABSENT_KEYS = 10_000;
 
 export const DEFAULT_BLOB_CACHE: BlobCacheOptions = {
   maxBytes: 32 * 1024 * 1024,
@@ -29,24 +29,26 @@ interface Entry {
   version: string;
   bytes: Buffer;
   checkedAt: number;
+  /** A versioned key (blob-keys.ts) is written once: its bytes never need confirming. */
+  immutable: boolean;
 }
 
 /**
  * Small bodies kept in memory in front of a storage adapter. A CI fleet asks for the same few
  * thousand small artifacts over and over; serving them from memory saves a file open, read and
  * close (or an S3 GET) per hit. Coherence:
+ * - a versioned key (`<team>/<hash>.<version>`) names one upload's bytes for good, so its entry
+ *   is served until evicted; whether the artifact still exists is the caller's question (its
+ *   row), never answered here;
+ * - an unversioned key (the layout before versions) can be rewritten in place, so its entry is
+ *   confirmed with one cheap stat when older than `recheckMs`;
  * - put and delete through this process forget the key at once, and a read that began before
- *   them never stores what it read;
- * - a body replaced or deleted elsewhere (another replica, by hand) is noticed at the first
- *   request after `recheckMs`, when one cheap stat confirms the version or drops the entry;
- * - bytes and version always come from one read, so a body is never paired with another's version.
- * A key storage had nothing under is remembered the same way, so a burst of misses for one hash
- * (a CI matrix starting at once) asks storage once a second, not once a request.
+ *   them never stores what it read.
+ * Absence is never remembered: every null this returns comes from storage itself, so callers
+ * may treat it as evidence that a body is gone.
  */
 export class CachedBlobStorage implements BlobStorage {
   private readonly entries = new Map<string, Entry>();
-  /** Keys storage had nothing under, and when it said so. */
-  private readonly absent = new Map<string, number>();
   private bytes = 0;
   /** Bumped by every put and delete: reads that began before must not store what they read. */
   private generation = 0;
@@ -65,10 +67,10 @@ export class CachedBlobStorage implements BlobStorage {
     return this.inner.ping();
   }
 
-  async put(key: string, body: Readable, expectedBytes: number): Promise<void> {
+  async put(key: string, body: Readable, expectedBytes: number): Promise<StoredBody> {
     this.forget(key);
     try {
-      await this.inner.put(key, body, expectedBytes);
+      return await this.inner.put(key, body, expectedBytes);
     } finally {
       this.forget(key);
     }
@@ -87,42 +89,49 @@ export class CachedBlobStorage implements BlobStorage {
     return this.inner.sweepStaleUploads(olderThanMinutes);
   }
 
+  listTeams(): Promise<string[]> {
+    return this.inner.listTeams();
+  }
+
+  listTeamBlobs(teamId: string): AsyncIterable<ListedBlob> {
+    return this.inner.listTeamBlobs(teamId);
+  }
+
   async stat(key: string): Promise<BlobStat | null> {
-    if (this.knownAbsent(key)) return null;
     const entry = await this.current(key);
     if (entry !== undefined) return { size: entry.bytes.length, version: entry.version };
-    const begun = this.generation;
-    const stat = await this.inner.stat(key);
-    if (!stat) this.rememberAbsent(key, begun);
-    return stat;
+    return this.inner.stat(key);
   }
 
   async get(key: string): Promise<BlobDownload | null> {
-    if (this.knownAbsent(key)) return null;
     const cached = await this.current(key);
     if (cached !== undefined) return downloadOfBytes(cached.bytes, cached.version);
     const begun = this.generation;
     const blob = await this.inner.get(key);
-    if (!blob) this.rememberAbsent(key, begun);
     if (!blob || blob.size > this.options.maxEntryBytes || this.options.maxBytes === 0) {
       return blob;
     }
     // Small S3 bodies are read whole here: a storage failure then comes before any byte is
     // sent, as a clean 503, instead of cutting a response off.
     const bytes = blob.bytes ?? (await readWhole(blob.stream, blob.size));
-    const entry: Entry = { version: blob.version, bytes, checkedAt: this.now() };
+    const entry: Entry = {
+      version: blob.version,
+      bytes,
+      checkedAt: this.now(),
+      immutable: parseBlobKey(key)?.version != null,
+    };
     if (begun === this.generation) this.remember(key, entry);
     return downloadOfBytes(entry.bytes, entry.version);
   }
 
-  /** The cached entry of `key`, confirmed with storage if it was last confirmed too long ago. */
+  /** The cached entry of `key`, confirmed with storage if it can change and was last confirmed too long ago. */
   private async current(key: string): Promise<Entry | undefined> {
     const entry = this.entries.get(key);
     if (!entry) return undefined;
     // Most recently used last: eviction takes from the front.
     this.entries.delete(key);
     this.entries.set(key, entry);
-    if (this.now() - entry.checkedAt < this.options.recheckMs) return entry;
+    if (entry.immutable || this.now() - entry.checkedAt < this.options.recheckMs) return entry;
     const begun = this.generation;
     const stat = await this.inner.stat(key);
     if (stat?.version === entry.version && begun === this.generation) {
@@ -130,26 +139,7 @@ export class CachedBlobStorage implements BlobStorage {
       return entry;
     }
     if (this.entries.get(key) === entry) this.drop(key, entry);
-    if (!stat) this.rememberAbsent(key, begun);
     return undefined;
-  }
-
-  /** Whether storage said, less than recheckMs ago, that it has nothing under `key`. */
-  private knownAbsent(key: string): boolean {
-    const checkedAt = this.absent.get(key);
-    if (checkedAt === undefined) return false;
-    if (this.now() - checkedAt < this.options.recheckMs) return true;
-    this.absent.delete(key);
-    return false;
-  }
-
-  private rememberAbsent(key: string, begun: number): void {
-    if (begun !== this.generation || this.options.maxBytes === 0) return;
-    this.absent.delete(key);
-    if (this.absent.size >= MAX_ABSENT_KEYS) {
-      this.absent.delete(this.absent.keys().next().value as string);
-    }
-    this.absent.set(key, this.now());
   }
 
   private remember(key: string, entry: Entry): void {
@@ -165,7 +155,6 @@ export class CachedBlobStorage implements BlobStorage {
 
   private forget(key: string): void {
     this.generation += 1;
-    this.absent.delete(key);
     const entry = this.entries.get(key);
     if (entry) this.drop(key, entry);
   }
@@ -175,9 +164,9 @@ export class CachedBlobStorage implements BlobStorage {
     this.bytes -= entry.bytes.length;
   }
 
-  /** Cached bodies, their total size and the keys remembered absent, for tests and metrics. */
-  get usage(): { entries: number; bytes: number; absent: number } {
-    return { entries: this.entries.size, bytes: this.bytes, absent: this.absent.size };
+  /** Cached bodies and their total size, for tests and metrics. */
+  get usage(): { entries: number; bytes: number } {
+    return { entries: this.entries.size, bytes: this.bytes };
   }
 }
 

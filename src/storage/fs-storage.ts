@@ -10,9 +10,12 @@ import {
   BlobStat,
   BlobStorage,
   downloadOfBytes,
+  InvalidBlobKeyError,
+  ListedBlob,
   StorageUnavailableError,
 } from './blob-storage';
-import { ExactLengthCheck } from './exact-length';
+import { isTeamId, parseBlobKey } from './blob-keys';
+import { MeasuredBody, type StoredBody } from './measured-body';
 
 /** Large reads: artifacts are megabytes, and fewer, bigger chunks cost less per byte. */
 const READ_CHUNK_BYTES = 1024 * 1024;
@@ -27,7 +30,7 @@ const WHOLE_READ_MAX_BYTES = 256 * 1024;
 const UNAVAILABLE_CODES = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EROFS', 'EMFILE', 'ENFILE']);
 
 /**
- * Blobs as files under DATA_DIR/blobs: `<root>/<teamId>/<hash>`. Uploads go to `<root>/.tmp`
+ * Blobs as files under DATA_DIR/blobs: `<root>/<teamId>/<hash>.<version>` (blob-keys.ts). Uploads go to `<root>/.tmp`
  * (same filesystem, so the final rename is atomic; keys never start with a dot, so it cannot
  * clash with a team folder) and are renamed into place only once whole and synced.
  */
@@ -50,7 +53,7 @@ export class FsStorage implements BlobStorage {
     }
   }
 
-  async put(key: string, body: Readable, expectedBytes: number): Promise<void> {
+  async put(key: string, body: Readable, expectedBytes: number): Promise<StoredBody> {
     assertBlobKey(key);
     assertByteCount(expectedBytes);
     const finalPath = this.pathOf(key);
@@ -58,10 +61,11 @@ export class FsStorage implements BlobStorage {
     await fs.promises.mkdir(this.tempDir, { recursive: true }).catch(rethrowMapped);
     await fs.promises.mkdir(path.dirname(finalPath), { recursive: true }).catch(rethrowMapped);
     const tempPath = path.join(this.tempDir, `${randomUUID()}.part`);
+    const measured = new MeasuredBody(expectedBytes);
     try {
       await pipeline(
         body,
-        new ExactLengthCheck(expectedBytes),
+        measured,
         // `flush` fsyncs before close: the rename below must never publish unwritten blocks.
         // Socket chunks are 64 KiB: while one write is in flight the next ones gather, and go
         // down in a single writev of up to WRITE_BUFFER_BYTES.
@@ -72,6 +76,7 @@ export class FsStorage implements BlobStorage {
         }),
       );
       await fs.promises.rename(tempPath, finalPath);
+      return measured.stored();
     } catch (error) {
       // Keep the original error: a failed cleanup is left to sweepStaleTempFiles.
       await fs.promises.rm(tempPath, { force: true }).catch(() => undefined);
@@ -127,6 +132,28 @@ export class FsStorage implements BlobStorage {
     }
   }
 
+  async listTeams(): Promise<string[]> {
+    const names = await readdirOrEmpty(this.root);
+    return names.filter(isTeamId);
+  }
+
+  /** Each file's size and mtime by one stat, in readdir's order. */
+  async *listTeamBlobs(teamId: string): AsyncIterable<ListedBlob> {
+    if (!isTeamId(teamId)) throw new InvalidBlobKeyError(teamId);
+    const dir = path.join(this.root, teamId);
+    const names = await readdirOrEmpty(dir);
+    for (const name of names) {
+      const key = `${teamId}/${name}`;
+      if (!parseBlobKey(key)) continue;
+      const stat = await fs.promises.stat(path.join(dir, name)).catch((error: unknown) => {
+        if (isNotFound(error)) return null;
+        return rethrowMapped(error);
+      });
+      if (!stat?.isFile()) continue;
+      yield { key, size: stat.size, modifiedAt: stat.mtime };
+    }
+  }
+
   /**
    * Removes upload temp files untouched for `olderThanMinutes` (left by a crash or kill -9; a
    * failed put removes its own). An active upload keeps writing, so its mtime stays fresh.
@@ -158,6 +185,16 @@ export class FsStorage implements BlobStorage {
 
   protected pathOf(key: string): string {
     return path.join(this.root, key);
+  }
+}
+
+/** The names in `dir`, or none when it does not exist. */
+async function readdirOrEmpty(dir: string): Promise<string[]> {
+  try {
+    return await fs.promises.readdir(dir);
+  } catch (error) {
+    if (isNotFound(error)) return [];
+    return rethrowMapped(error);
   }
 }
 

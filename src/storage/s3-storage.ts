@@ -11,9 +11,12 @@ import {
   BlobDownload,
   BlobStat,
   BlobStorage,
+  InvalidBlobKeyError,
+  ListedBlob,
   StorageUnavailableError,
 } from './blob-storage';
-import { ExactLengthCheck } from './exact-length';
+import { isTeamId, parseBlobKey } from './blob-keys';
+import { MeasuredBody, type StoredBody } from './measured-body';
 import { isS3NotFound, s3CodeOf, toStorageError } from './s3-errors';
 import { timeoutTransport } from './s3-transport';
 import { S3UploadSink } from './s3-upload';
@@ -137,16 +140,14 @@ export class S3Storage implements BlobStorage, OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async put(key: string, body: Readable, expectedBytes: number): Promise<void> {
+  async put(key: string, body: Readable, expectedBytes: number): Promise<StoredBody> {
     assertBlobKey(key);
     assertByteCount(expectedBytes);
     const partSize = Math.max(this.options.partSize, Math.ceil(expectedBytes / MAX_PARTS));
     const target = { client: this.client, bucket: this.bucket, key, endpoint: this.endpoint };
-    await pipeline(
-      body,
-      new ExactLengthCheck(expectedBytes),
-      new S3UploadSink(target, expectedBytes, partSize),
-    );
+    const measured = new MeasuredBody(expectedBytes);
+    await pipeline(body, measured, new S3UploadSink(target, expectedBytes, partSize));
+    return measured.stored();
   }
 
   async get(key: string): Promise<BlobDownload | null> {
@@ -187,6 +188,39 @@ export class S3Storage implements BlobStorage, OnModuleInit, OnModuleDestroy {
     } catch (error) {
       if (isS3NotFound(error)) return;
       throw toStorageError(error, this.endpoint);
+    }
+  }
+
+  async listTeams(): Promise<string[]> {
+    const teams: string[] = [];
+    try {
+      for await (const item of this.client.listObjectsV2(this.bucket, '', false)) {
+        const name = (item as { prefix?: string }).prefix?.replace(/\/$/, '');
+        if (name && isTeamId(name)) teams.push(name);
+      }
+    } catch (error) {
+      throw toStorageError(error, this.endpoint);
+    }
+    return teams;
+  }
+
+  /** One page of up to 1,000 keys at a time. */
+  async *listTeamBlobs(teamId: string): AsyncIterable<ListedBlob> {
+    if (!isTeamId(teamId)) throw new InvalidBlobKeyError(teamId);
+    const items = this.client.listObjectsV2(this.bucket, `${teamId}/`, true);
+    try {
+      for await (const item of items as AsyncIterable<{
+        name?: string;
+        size: number;
+        lastModified?: Date;
+      }>) {
+        if (!item.name || !parseBlobKey(item.name)) continue;
+        yield { key: item.name, size: item.size, modifiedAt: item.lastModified ?? new Date(0) };
+      }
+    } catch (error) {
+      throw toStorageError(error, this.endpoint);
+    } finally {
+      items.destroy();
     }
   }
 

@@ -1,13 +1,10 @@
 import { Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { BLOB_STORAGE, BlobStorage } from './blob-storage';
+import { BLOB_ADAPTER, BLOB_STORAGE, BlobStorage } from './blob-storage';
 import { CachedBlobStorage, DEFAULT_BLOB_CACHE } from './cached-blob-storage';
 import { FsStorage } from './fs-storage';
 import { S3Storage } from './s3-storage';
 import { StorageSweeper } from './storage-sweeper';
-
-/** The bare storage adapter; everything else uses BLOB_STORAGE. */
-const BLOB_ADAPTER = Symbol('BLOB_ADAPTER');
 
 /**
  * Chooses the storage adapter once, from config. The factory only constructs: S3Storage checks
@@ -37,6 +34,6 @@ const BLOB_ADAPTER = Symbol('BLOB_ADAPTER');
     },
     StorageSweeper,
   ],
-  exports: [BLOB_STORAGE],
+  exports: [BLOB_STORAGE, BLOB_ADAPTER],
 })
 export class StorageModule {}

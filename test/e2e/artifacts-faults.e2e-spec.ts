@@ -8,6 +8,7 @@ import { startScratchPostgres } from '../support/postgres-server';
 import { listeningPort } from '../support/raw-http';
 import { startS3Server, TestS3Server } from '../support/s3-server';
 import { bearer, createTeam, eventually, issueToken } from '../support/teams';
+import { currentBlobKey } from '../support/usage';
 import { createTestApp, TestApp } from '../support/test-app';
 
 const MiB = 1024 * 1024;
@@ -148,7 +149,7 @@ describe('a blob lost from S3 under its metadata', () => {
       const hash = randomHash();
       const body = randomBytes(10_000);
       await putArtifact(t.server, token, hash, body).expect(202);
-      await t.app.get<BlobStorage>(BLOB_STORAGE).delete(`${team.id}/${hash}`);
+      await t.app.get<BlobStorage>(BLOB_STORAGE).delete(await currentBlobKey(t, team.id, hash));
 
       await request(t.server).head(`/v8/artifacts/${hash}`).set(bearer(token)).expect(404);
       await eventually(async () =>

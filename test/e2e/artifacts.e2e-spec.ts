@@ -14,6 +14,7 @@ import {
   randomHash,
   sha256,
 } from '../support/artifacts';
+import { blobExists, currentBlobKey } from '../support/usage';
 import { startS3Server, TestS3Server } from '../support/s3-server';
 import { bearer, createTeam, eventually, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
@@ -39,7 +40,8 @@ describe.each(['fs', 's3'] as const)('artifacts on %s storage', (driver) => {
     await s3?.close();
   });
 
-  const stored = (hash: string) => storage.stat(`${team.id}/${hash}`);
+  /** Any body of `hash` in storage (every upload has a key of its own), or null. */
+  const stored = async (hash: string) => ((await blobExists(t, team.id, hash)) ? hash : null);
   const row = async (hash: string) =>
     (
       await t.dataSource.query('SELECT * FROM artifacts WHERE team_id = $1 AND hash = $2', [
@@ -177,7 +179,7 @@ describe.each(['fs', 's3'] as const)('artifacts on %s storage', (driver) => {
       const hash = randomHash();
       await putArtifact(t.server, token, hash, randomBytes(10)).expect(202);
       await getArtifact(t.server, token, hash).expect(200);
-      await storage.delete(`${team.id}/${hash}`);
+      await storage.delete(await currentBlobKey(t, team.id, hash));
       await getArtifact(t.server, token, hash).expect(404);
       expect(await eventually(async () => expect(await row(hash)).toBeUndefined())).toBeLessThan(
         2_000,
@@ -188,7 +190,7 @@ describe.each(['fs', 's3'] as const)('artifacts on %s storage', (driver) => {
       const hash = randomHash();
       const body = randomBytes(10);
       await putArtifact(t.server, token, hash, body).expect(202);
-      await storage.delete(`${team.id}/${hash}`);
+      await storage.delete(await currentBlobKey(t, team.id, hash));
       await getArtifact(t.server, token, hash).expect(404);
       await putArtifact(t.server, token, hash, body).expect(202);
       await new Promise((resolve) => setTimeout(resolve, 1_000));

@@ -9,6 +9,8 @@ import { digestOf, digestStream, GeneratedBody } from '../support/blob-bodies';
 
 const KEY = 'team_cache/00aa';
 const OTHER = 'team_cache/00bb';
+/** A key of one upload (blob-keys.ts): its bytes never change. */
+const VERSIONED = 'team_cache/00aa.0123456789abcdef01234567';
 
 /** A stored body's bytes, from `bytes` or its stream. */
 async function bodyOf(blob: BlobDownload | null) {
@@ -48,21 +50,27 @@ describe('CachedBlobStorage over a real FsStorage', () => {
     expect(await storage.stat(KEY)).toEqual({ size: 3_000, version: first!.version });
     clock = 1_000;
     expect(await storage.get(KEY)).toBeNull();
-    expect(storage.usage).toEqual({ entries: 0, bytes: 0, absent: 1 });
+    expect(storage.usage).toEqual({ entries: 0, bytes: 0 });
   });
 
-  it('remembers an absent key for recheckMs, unless it is put through it', async () => {
-    expect(await storage.get(KEY)).toBeNull();
-    // Stored elsewhere (another replica): shows after recheckMs, not before.
-    await behindItsBack.put(KEY, new GeneratedBody(1_000, 6), 1_000);
-    clock = 999;
+  it('serves a versioned key (written once) from memory without asking storage again', async () => {
+    await storage.put(VERSIONED, new GeneratedBody(3_000, 9), 3_000);
+    await storage.get(VERSIONED);
+    const stat = jest.spyOn(inner, 'stat');
+    clock = 60_000;
+    expect(await bodyOf(await storage.get(VERSIONED))).toBe(3_000);
+    expect(stat).not.toHaveBeenCalled();
+    stat.mockRestore();
+  });
+
+  it('never remembers absence: a body stored elsewhere shows at once', async () => {
     expect(await storage.get(KEY)).toBeNull();
     expect(await storage.stat(KEY)).toBeNull();
-    clock = 1_000;
+    // Stored elsewhere (another replica): every null comes from storage itself.
+    await behindItsBack.put(KEY, new GeneratedBody(1_000, 6), 1_000);
     expect(await bodyOf(await storage.get(KEY))).toBe(1_000);
-
     expect(await storage.stat(OTHER)).toBeNull();
-    await storage.put(OTHER, new GeneratedBody(2_000, 7), 2_000);
+    await behindItsBack.put(OTHER, new GeneratedBody(2_000, 7), 2_000);
     expect((await storage.stat(OTHER))!.size).toBe(2_000);
   });
 
@@ -133,7 +141,7 @@ describe('CachedBlobStorage over a real FsStorage', () => {
     const third = 'team_cache/00cc';
     await storage.put(third, new GeneratedBody(4_000, 3), 4_000);
     await storage.get(third);
-    expect(storage.usage).toEqual({ entries: 2, bytes: 8_000, absent: 0 });
+    expect(storage.usage).toEqual({ entries: 2, bytes: 8_000 });
     // OTHER was least recently used: gone from memory, so a deletion behind our back shows.
     await behindItsBack.delete(OTHER);
     await behindItsBack.delete(KEY);
@@ -149,7 +157,7 @@ describe('CachedBlobStorage over a real FsStorage', () => {
     });
     await off.put(KEY, new GeneratedBody(3_000, 1), 3_000);
     expect(await bodyOf(await off.get(KEY))).toBe(3_000);
-    expect(off.usage).toEqual({ entries: 0, bytes: 0, absent: 0 });
+    expect(off.usage).toEqual({ entries: 0, bytes: 0 });
     await behindItsBack.delete(KEY);
     expect(await off.get(KEY)).toBeNull();
     await behindItsBack.put(KEY, new GeneratedBody(1_000, 2), 1_000);

@@ -5,11 +5,11 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import { ArtifactAccessRecorder } from '../../src/artifacts/artifact-access.recorder';
-import { SWEEP_LOCK_KEY } from '../../src/retention/retention-sweeper';
+import { SWEEP_LOCK_KEY } from '../../src/retention/sweep-lock';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { bearer, createTeam, eventually, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
-import { ageArtifact, blobExists, storedHashes, sweep } from '../support/usage';
+import { ageArtifact, blobExists, currentBlobKey, storedHashes, sweep } from '../support/usage';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef-0123456789';
 // No background sweeps: each test sweeps when it means to.
@@ -138,7 +138,11 @@ describe('retention sweeper', () => {
     const { team, token, hashes } = await seed(t, 'stuck-blob', [10]);
     await ageArtifact(t, team.id, hashes[0], 90);
     // A non-empty directory where the blob file was: unlink fails (even as root).
-    const blobPath = path.join(t.config.dataDir, 'blobs', team.id, hashes[0]);
+    const blobPath = path.join(
+      t.config.dataDir,
+      'blobs',
+      await currentBlobKey(t, team.id, hashes[0]),
+    );
     fs.rmSync(blobPath);
     fs.mkdirSync(path.join(blobPath, 'x'), { recursive: true });
 

@@ -5,6 +5,7 @@ import type { Team } from '../../src/teams/team.entity';
 import { getArtifact, putArtifact, randomHash, sha256 } from '../support/artifacts';
 import { listeningPort, rawRequest } from '../support/raw-http';
 import { createTeam, eventually, issueToken } from '../support/teams';
+import { currentBlobKey } from '../support/usage';
 import { createTestApp, TestApp } from '../support/test-app';
 
 const IDLE_MS = 600;
@@ -132,7 +133,9 @@ describe('limits on slow and stalled clients', () => {
     const hash = randomHash();
     // Far more than loopback socket buffers hold, so the server's writes must back up.
     await putArtifact(t.server, token, hash, Buffer.alloc(48 * 1024 * 1024, 'x')).expect(202);
-    const file = fs.realpathSync(`${t.config.dataDir}/blobs/${team.id}/${hash}`);
+    const file = fs.realpathSync(
+      `${t.config.dataDir}/blobs/${await currentBlobKey(t, team.id, hash)}`,
+    );
     const sockets = Array.from({ length: 5 }, () => {
       const socket = net.connect(port, '127.0.0.1');
       socket.write(

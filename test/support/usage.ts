@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Server } from 'node:http';
 import request from 'supertest';
-import { blobKey } from '../../src/artifacts/artifacts.service';
+import { artifactBlobKey, parseBlobKey } from '../../src/storage/blob-keys';
 import { RetentionSweeper } from '../../src/retention/retention-sweeper';
 import { BLOB_STORAGE, BlobStorage } from '../../src/storage/blob-storage';
 import type { TestApp } from './test-app';
@@ -55,8 +55,29 @@ export async function ageArtifact(
   ]);
 }
 
+/** The storage key of the body an artifact's row names now (each upload has a key of its own). */
+export async function currentBlobKey(t: TestApp, teamId: string, hash: string): Promise<string> {
+  const [row] = await t.dataSource.query(
+    'SELECT blob_version FROM artifacts WHERE team_id = $1 AND hash = $2',
+    [teamId, hash],
+  );
+  if (!row) throw new Error(`no artifact row for ${teamId}/${hash}`);
+  return artifactBlobKey(teamId, hash, row.blob_version);
+}
+
+/** The keys storage holds for a team (every version of every hash), sorted. */
+export async function storedBlobKeys(t: TestApp, teamId: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const blob of t.app.get<BlobStorage>(BLOB_STORAGE).listTeamBlobs(teamId)) {
+    keys.push(blob.key);
+  }
+  return keys.sort();
+}
+
+/** Whether storage holds any body (any version) of `hash` for the team. */
 export async function blobExists(t: TestApp, teamId: string, hash: string): Promise<boolean> {
-  return (await t.app.get<BlobStorage>(BLOB_STORAGE).stat(blobKey(teamId, hash))) !== null;
+  const keys = await storedBlobKeys(t, teamId);
+  return keys.some((key) => parseBlobKey(key)?.hash === hash);
 }
 
 /** The hashes of a team's artifact rows, sorted. */

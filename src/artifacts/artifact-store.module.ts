@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { TeamsModule } from '../teams/teams.module';
+import { ArtifactVerifier } from './artifact-verifier';
+import { ArtifactsRepository } from './artifacts.repository';
+import { BlobCollector } from './blob-collector';
+
+/**
+ * Artifact rows and their stored bodies below any protocol: the repository, the collection of
+ * superseded and orphan bodies, and `artifacts verify`. Used by the server (ArtifactsModule)
+ * and by the CLI. Needs the global StorageModule.
+ */
+@Module({
+  imports: [TeamsModule],
+  providers: [ArtifactsRepository, BlobCollector, ArtifactVerifier],
+  exports: [ArtifactsRepository, BlobCollector, ArtifactVerifier],
+})
+export class ArtifactStoreModule {}

@@ -1,0 +1,251 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { artifactBlobKey, parseBlobKey } from '../storage/blob-keys';
+import type { StoredBody } from '../storage/measured-body';
+import type { ArtifactHeaders, CurrentArtifact } from './artifact-index.cache';
+import type { UploadMetadata } from './upload-headers';
+
+/** PostgreSQL's foreign_key_violation SQLSTATE. */
+const FK_VIOLATION = '23503';
+
+/** One upload, stored whole under its own version, ready to become the artifact's current body. */
+export interface ArtifactVersionCommit {
+  teamId: string;
+  hash: string;
+  version: string;
+  stored: StoredBody;
+  meta: UploadMetadata;
+  /** Called just before COMMIT: throwing there rolls the commit back (the upload's deadline). */
+  beforeCommit?: () => void;
+}
+
+/** The team of an upload was deleted before its row could be written. */
+export class TeamGoneError extends Error {
+  constructor(teamId: string) {
+    super(`team ${teamId} no longer exists`);
+    this.name = 'TeamGoneError';
+  }
+}
+
+/** A row as `artifacts verify` and the sweeps see it. */
+export interface ArtifactRowRef {
+  teamId: string;
+  hash: string;
+  /** null: a row from before versions (its body at `<teamId>/<hash>`). */
+  version: string | null;
+  size: number;
+  contentSha256: string | null;
+  /** created_at as PostgreSQL text (microseconds kept). */
+  createdAt: string;
+}
+
+interface RowRefRecord {
+  team_id: string;
+  hash: string;
+  blob_version: string | null;
+  size: string;
+  content_sha256: string | null;
+  created_at: string;
+}
+
+/**
+ * The queries of the `artifacts` table (and of `blob_garbage`, which only the artifact commit
+ * and the sweeps touch). The commit point of an upload is `commitVersion`: until its
+ * transaction commits, the new body is stored but invisible; after it, every reader that reads
+ * the row gets the new body's key with the new body's headers.
+ */
+@Injectable()
+export class ArtifactsRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  /** The artifact's current body and headers, or null when it has no row. */
+  async findCurrent(teamId: string, hash: string): Promise<CurrentArtifact | null> {
+    const rows: {
+      size: string;
+      duration_ms: number;
+      tag: string | null;
+      sha: string | null;
+      dirty_hash: string | null;
+      blob_version: string | null;
+    }[] = await this.dataSource.query(
+      `SELECT size, duration_ms, tag, sha, dirty_hash, blob_version
+         FROM artifacts WHERE team_id = $1 AND hash = $2`,
+      [teamId, hash],
+    );
+    if (rows.length === 0) return null;
+    const [row] = rows;
+    const headers: ArtifactHeaders = {
+      durationMs: row.duration_ms,
+      tag: row.tag,
+      sha: row.sha,
+      dirtyHash: row.dirty_hash,
+    };
+    return {
+      blobKey: artifactBlobKey(teamId, hash, row.blob_version),
+      size: Number(row.size),
+      headers,
+    };
+  }
+
+  /**
+   * Makes one stored upload the artifact's current body, in one transaction: a per-artifact
+   * advisory lock orders concurrent commits of the same hash (on any process), the body the row
+   * named before goes to blob_garbage, and the row is written with every header of this upload.
+   * The last commit wins whole. Rejects with TeamGoneError when the team was deleted.
+   */
+  async commitVersion(commit: ArtifactVersionCommit): Promise<void> {
+    const { teamId, hash, version, stored, meta } = commit;
+    try {
+      await this.dataSource.transaction(async (manager) => {
+        await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [
+          `${teamId}/${hash}`,
+        ]);
+        // A statement after the lock sees every commit that came before it.
+        const previous: { blob_version: string | null }[] = await manager.query(
+          'SELECT blob_version FROM artifacts WHERE team_id = $1 AND hash = $2',
+          [teamId, hash],
+        );
+        await manager.query(
+          `INSERT INTO artifacts (team_id, hash, size, duration_ms, tag, sha, dirty_hash, client_ci,
+                                  client_interactive, blob_version, content_sha256)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+           ON CONFLICT (team_id, hash) DO UPDATE SET
+             size = EXCLUDED.size, duration_ms = EXCLUDED.duration_ms, tag = EXCLUDED.tag,
+             sha = EXCLUDED.sha, dirty_hash = EXCLUDED.dirty_hash, client_ci = EXCLUDED.client_ci,
+             client_interactive = EXCLUDED.client_interactive, blob_version = EXCLUDED.blob_version,
+             content_sha256 = EXCLUDED.content_sha256, created_at = now(), last_accessed_at = now()`,
+          [
+            teamId,
+            hash,
+            stored.size,
+            meta.durationMs,
+            meta.tag,
+            meta.sha,
+            meta.dirtyHash,
+            meta.clientCi,
+            meta.clientInteractive,
+            version,
+            stored.sha256,
+          ],
+        );
+        if (previous.length > 0) {
+          await this.addGarbage(manager, [artifactBlobKey(teamId, hash, previous[0].blob_version)]);
+        }
+        commit.beforeCommit?.();
+      });
+    } catch (error) {
+      if ((error as { driverError?: { code?: string } }).driverError?.code === FK_VIOLATION) {
+        throw new TeamGoneError(teamId);
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Drops the row of a body found missing or corrupt by storage itself (never by a cache), and
+   * only if the row still names that very body: a later upload's row is never touched. For a
+   * row from before versions, only if it was written before `evidenceAt` (PostgreSQL time text).
+   * Resolves to whether a row was deleted.
+   */
+  async dropRowNaming(
+    teamId: string,
+    hash: string,
+    version: string | null,
+    evidenceAt: string,
+  ): Promise<boolean> {
+    const result: [unknown[], number] = await this.dataSource.query(
+      version === null
+        ? `DELETE FROM artifacts WHERE team_id = $1 AND hash = $2 AND blob_version IS NULL
+             AND created_at <= $3::timestamptz`
+        : `DELETE FROM artifacts WHERE team_id = $1 AND hash = $2 AND blob_version = $3`,
+      version === null ? [teamId, hash, evidenceAt] : [teamId, hash, version],
+    );
+    return result[1] > 0;
+  }
+
+  /** PostgreSQL's clock, as text (microseconds kept), to compare with created_at. */
+  async now(): Promise<string> {
+    const [row] = await this.dataSource.query('SELECT now()::text AS now');
+    return row.now as string;
+  }
+
+  /**
+   * A page of rows in primary-key order after `after` (when given), of one team or of all teams
+   * (`teamId` undefined), written before `createdBefore` (PostgreSQL time text) when given.
+   */
+  async pageRows(
+    teamId: string | undefined,
+    after: { teamId: string; hash: string } | undefined,
+    limit: number,
+    createdBefore?: string,
+  ): Promise<ArtifactRowRef[]> {
+    const rows: RowRefRecord[] = await this.dataSource.query(
+      `SELECT team_id, hash, blob_version, size, content_sha256, created_at::text AS created_at
+         FROM artifacts
+        WHERE ($1::varchar IS NULL OR team_id = $1)
+          AND ($2::varchar IS NULL OR (team_id, hash) > ($2::varchar, $3::varchar))
+          AND ($5::timestamptz IS NULL OR created_at < $5::timestamptz)
+        ORDER BY team_id, hash
+        LIMIT $4`,
+      [teamId ?? null, after?.teamId ?? null, after?.hash ?? null, limit, createdBefore ?? null],
+    );
+    return rows.map((row) => ({
+      teamId: row.team_id,
+      hash: row.hash,
+      version: row.blob_version,
+      size: Number(row.size),
+      contentSha256: row.content_sha256,
+      createdAt: row.created_at,
+    }));
+  }
+
+  /** Which of `keys` (of one team) some row names as its current body. */
+  async namedAmong(teamId: string, keys: string[]): Promise<Set<string>> {
+    const hashes = new Set(
+      keys.map((key) => parseBlobKey(key)?.hash).filter((h) => h !== undefined),
+    );
+    if (hashes.size === 0) return new Set();
+    const rows: { hash: string; blob_version: string | null }[] = await this.dataSource.query(
+      'SELECT hash, blob_version FROM artifacts WHERE team_id = $1 AND hash = ANY($2::varchar[])',
+      [teamId, [...hashes]],
+    );
+    return new Set(rows.map((row) => artifactBlobKey(teamId, row.hash, row.blob_version)));
+  }
+
+  /** Which of `keys` are listed in blob_garbage (their collection is already scheduled). */
+  async garbageAmong(keys: string[]): Promise<Set<string>> {
+    if (keys.length === 0) return new Set();
+    const rows: { blob_key: string }[] = await this.dataSource.query(
+      'SELECT blob_key FROM blob_garbage WHERE blob_key = ANY($1::varchar[])',
+      [keys],
+    );
+    return new Set(rows.map((row) => row.blob_key));
+  }
+
+  /** Schedules bodies for deletion after the grace period (a key listed twice keeps its first time). */
+  addGarbage(manager: EntityManager | DataSource, keys: string[]): Promise<unknown> {
+    return manager.query(
+      'INSERT INTO blob_garbage (blob_key) SELECT unnest($1::varchar[]) ON CONFLICT DO NOTHING',
+      [keys],
+    );
+  }
+
+  /** Up to `limit` garbage keys scheduled more than `graceMs` ago. */
+  async dueGarbage(graceMs: number, limit: number): Promise<string[]> {
+    const rows: { blob_key: string }[] = await this.dataSource.query(
+      `SELECT blob_key FROM blob_garbage
+        WHERE since < now() - make_interval(secs => $1::double precision / 1000)
+        ORDER BY since LIMIT $2`,
+      [graceMs, limit],
+    );
+    return rows.map((row) => row.blob_key);
+  }
+
+  /** Forgets garbage keys whose bodies are deleted. */
+  async removeGarbage(keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.dataSource.query('DELETE FROM blob_garbage WHERE blob_key = ANY($1::varchar[])', [
+      keys,
+    ]);
+  }
+}

@@ -1,0 +1,50 @@
+import type { INestApplicationContext } from '@nestjs/common';
+import { Command } from 'commander';
+import { ArtifactStoreModule } from '../artifacts/artifact-store.module';
+import { ArtifactVerifier } from '../artifacts/artifact-verifier';
+import { loadConfig } from '../config/app-config';
+import { ArtifactPurgeService } from '../retention/artifact-purge.service';
+import { RetentionModule } from '../retention/retention.module';
+import { StorageModule } from '../storage/storage.module';
+import { parseDuration } from '../tokens/duration';
+import { withAdminContext } from './admin-context';
+import { printJson } from './output';
+
+/** Runs a command with the artifact store, retention services and blob storage. */
+function withArtifacts<T>(run: (app: INestApplicationContext) => Promise<T>): Promise<T> {
+  return withAdminContext(loadConfig(), run, [StorageModule, RetentionModule, ArtifactStoreModule]);
+}
+
+/** `teamcache artifacts purge|verify`. */
+export function artifactsCommand(): Command {
+  const artifacts = new Command('artifacts').description("manage a team's stored artifacts");
+  artifacts
+    .command('purge')
+    .description("delete a team's artifacts (metadata first, then blobs); prints what went")
+    .requiredOption('--team <team>', 'slug or team id')
+    .option('--older-than <duration>', 'only those uploaded more than e.g. 12h, 7d, 4w ago')
+    .action(async (options: { team: string; olderThan?: string }) => {
+      if (options.olderThan !== undefined) parseDuration(options.olderThan);
+      printJson(
+        await withArtifacts((app) =>
+          app.get(ArtifactPurgeService).purge(options.team, options.olderThan),
+        ),
+      );
+    });
+  artifacts
+    .command('verify')
+    .description(
+      're-read stored artifacts and compare each with the sha256 recorded at upload; prints a JSON report and exits 1 if any differ',
+    )
+    .option('--team <team>', 'slug or team id (default: every team)')
+    .option(
+      '--repair',
+      'drop what differs or is missing, so it becomes a miss and is uploaded again',
+    )
+    .action(async (options: { team?: string; repair?: boolean }) => {
+      const report = await withArtifacts((app) => app.get(ArtifactVerifier).verify(options));
+      printJson(report);
+      if (report.findings.some((finding) => !finding.repaired)) process.exitCode = 1;
+    });
+  return artifacts;
+}
