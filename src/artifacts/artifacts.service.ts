@@ -62,8 +62,9 @@ export class ArtifactsService {
    * the row's commit is the one point where the upload becomes visible, with all of its own
    * headers, on every process. Under QUOTA_MODE=reject an upload that would take the team over
    * its quota is refused before the body is read. An upload that took longer than the commit
-   * deadline is refused (the sweeper may already count its body as an orphan). Rejects with
-   * 401 when the team was deleted meanwhile; its body is then deleted again.
+   * deadline (REQUEST_TIMEOUT_MS) is refused with 503 (the sweeper may already count its body
+   * as an orphan). Rejects with 401 when the team was deleted meanwhile. Either way its body is
+   * deleted again.
    */
   async upload(teamId: string, hash: string, body: Readable, meta: UploadMetadata): Promise<void> {
     const started = performance.now();
@@ -88,6 +89,9 @@ export class ArtifactsService {
       }
       if (error instanceof TeamGoneError) {
         throw AppException.unauthorized('the team of this token no longer exists');
+      }
+      if (error instanceof UploadDeadlineError) {
+        throw AppException.unavailable(`${error.message} (REQUEST_TIMEOUT_MS); nothing was stored`);
       }
       throw error;
     } finally {

@@ -49,6 +49,22 @@ export function runCli(args: string[], env: Record<string, string>) {
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** Runs `teamcache <args>` to completion without blocking the event loop (requests go on meanwhile). */
+export function runCliAsync(
+  args: string[],
+  env: Record<string, string>,
+): Promise<ReturnType<typeof runCli>> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: childEnv(env) });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (status) => resolve({ status, stdout, stderr }));
+  });
+}
+
 export class ServerProcess {
   private output = '';
   readonly exited: Promise<number | null>;
