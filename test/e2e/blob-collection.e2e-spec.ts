@@ -171,6 +171,33 @@ describe.each(['fs', 's3'] as const)('blob collection and verify on %s storage',
     expect(await t.dataSource.query('SELECT 1 FROM artifacts WHERE hash = $1', [hash])).toEqual([]);
   });
 
+  it('serves an artifact stored before versions from its old key, until a new upload replaces it', async () => {
+    const hash = randomHash();
+    const old = randomBytes(700);
+    const legacyKey = artifactBlobKey(team.id, hash, null);
+    await storage.put(legacyKey, Readable.from([old]), old.length);
+    await t.dataSource.query(
+      `INSERT INTO artifacts (team_id, hash, size, duration_ms, tag) VALUES ($1, $2, $3, 42, 'b2xk')`,
+      [team.id, hash, old.length],
+    );
+    const res = await getArtifact(t.server, token, hash).expect(200);
+    expect(res.body).toEqual(old);
+    expect(res.headers['x-artifact-tag']).toBe('b2xk');
+    expect(
+      (await t.app.get(ArtifactVerifier).verify({ team: 'acme' })).unverifiable,
+    ).toBeGreaterThanOrEqual(1);
+
+    const next = randomBytes(900);
+    await upload(hash, next);
+    expect((await getArtifact(t.server, token, hash).expect(200)).body).toEqual(next);
+    expect(
+      await t.dataSource.query('SELECT 1 FROM blob_garbage WHERE blob_key = $1', [legacyKey]),
+    ).toHaveLength(1);
+    await t.dataSource.query(`UPDATE blob_garbage SET since = now() - interval '1 hour'`);
+    await collector.collect();
+    expect(await keysOf(hash)).toEqual([await currentBlobKey(t, team.id, hash)]);
+  });
+
   it('artifacts verify finds a body changed in storage, and --repair turns it into a miss', async () => {
     const good = randomHash();
     const bad = randomHash();
