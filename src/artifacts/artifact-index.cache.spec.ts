@@ -25,6 +25,17 @@ describe('ArtifactIndexCache', () => {
     expect(c.get('t/other')).toBeUndefined();
   });
 
+  it('ages an entry from when its read began, so a slow read does not stretch the bound', () => {
+    const c = cache();
+    const begun = c.begin();
+    now = 400;
+    c.set('t/h', null, begun);
+    now = 999;
+    expect(c.get('t/h')).toBeNull();
+    now = 1_000;
+    expect(c.get('t/h')).toBeUndefined();
+  });
+
   it('forgets an entry once the TTL has passed (the staleness bound)', () => {
     const c = cache();
     c.set('t/h', null, c.begin());

@@ -14,6 +14,12 @@ export interface CurrentArtifact {
   headers: ArtifactHeaders;
 }
 
+/** When a read began, and the generation it began in. */
+export interface ReadToken {
+  generation: number;
+  at: number;
+}
+
 interface Entry {
   /** null: the row did not exist when read. */
   current: CurrentArtifact | null;
@@ -51,19 +57,20 @@ export class ArtifactIndexCache {
     return entry.current;
   }
 
-  /** A token to pass to set(): taken before reading the row. */
-  begin(): number {
-    return this.generation;
+  /** A token to pass to set(), taken before reading the row: the entry's age counts from here. */
+  begin(): ReadToken {
+    return { generation: this.generation, at: this.now() };
   }
 
   /** Remembers what a read found, unless a forget() happened since `begun`. */
-  set(key: string, current: CurrentArtifact | null, begun: number): void {
-    if (this.ttlMs <= 0 || begun !== this.generation) return;
+  set(key: string, current: CurrentArtifact | null, begun: ReadToken): void {
+    if (this.ttlMs <= 0 || begun.generation !== this.generation) return;
     this.entries.delete(key);
     while (this.entries.size >= this.maxEntries) {
       this.entries.delete(this.entries.keys().next().value as string);
     }
-    this.entries.set(key, { current, readAt: this.now() });
+    // Aged from when the read began: a slow read does not stretch the staleness bound.
+    this.entries.set(key, { current, readAt: begun.at });
   }
 
   /** Drops `key` (its row changed) and voids reads in flight. */
