@@ -48,7 +48,11 @@ function putFastPathInFront(app: INestApplication): void {
     );
   }
   server.removeAllListeners('request');
-  server.on('request', app.get(ArtifactFastPath).wrap(listeners[0]));
+  const handler = app.get(ArtifactFastPath).wrap(listeners[0]);
+  server.on('request', handler);
+  // Node would answer `Expect: 100-continue` with 100 at once; the upload route invites the
+  // body itself once its checks pass (detachedBody), and every refusal comes before it.
+  server.on('checkContinue', handler);
 }
 
 /** turbo builds URLs by concatenation: TURBO_API with a trailing slash yields `//v8/...`. */

@@ -55,11 +55,18 @@ export class ArtifactsController {
   async upload(
     @Param('hash', ArtifactHashPipe) hash: string,
     @Req() req: Request,
+    @Res({ passthrough: true }) res: Response,
     @CurrentPrincipal() principal: CachePrincipal,
   ) {
     const meta = parseUploadHeaders(req.headers, this.config.maxArtifactSize);
-    await this.artifacts.upload(principal.teamId, hash, detachedBody(req), meta);
-    this.metrics.recordUpload(principal.teamSlug, meta.size);
+    // `Expect: 100-continue` is answered only once the body is read, i.e. after every check.
+    const stored = await this.artifacts.upload(
+      principal.teamId,
+      hash,
+      detachedBody(req, res),
+      meta,
+    );
+    this.metrics.recordUpload(principal.teamSlug, stored.size);
     return { urls: [`${req.baseUrl}${req.path}?teamId=${principal.teamId}`] };
   }
 

@@ -9,6 +9,7 @@ import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { Artifact } from './artifact.entity';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { artifactBlobKey, newBlobVersion } from '../storage/blob-keys';
+import type { StoredBody } from '../storage/measured-body';
 import { ArtifactHeaders, ArtifactIndexCache, CurrentArtifact } from './artifact-index.cache';
 import { ArtifactsRepository, TeamGoneError } from './artifacts.repository';
 import { VanishedBlobRepair } from './vanished-blob.repair';
@@ -44,6 +45,7 @@ export class ArtifactsService {
   private readonly logger = new Logger(ArtifactsService.name);
   private readonly index = new ArtifactIndexCache(INDEX_RECHECK_MS, INDEX_MAX_ENTRIES);
   private readonly commitDeadlineMs: number;
+  private readonly maxArtifactSize: number;
 
   constructor(
     @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
@@ -55,10 +57,13 @@ export class ArtifactsService {
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.commitDeadlineMs = config.blobs.commitDeadlineMs;
+    this.maxArtifactSize = config.maxArtifactSize;
   }
 
   /**
-   * Streams the body to a key of its own (a fresh version), then commits the row that names it:
+   * Streams the body to a key of its own (a fresh version), then commits the row that names it
+   * (the stored size is the counted one; a chunked body, `meta.size` null, is cut with 413 past
+   * MAX_ARTIFACT_SIZE and, under QUOTA_MODE=reject, checked against the quota once counted):
    * the row's commit is the one point where the upload becomes visible, with all of its own
    * headers, on every process. Under QUOTA_MODE=reject an upload that would take the team over
    * its quota is refused before the body is read. An upload that took longer than the commit
@@ -66,12 +71,24 @@ export class ArtifactsService {
    * as an orphan). Rejects with 401 when the team was deleted meanwhile. Either way its body is
    * deleted again.
    */
-  async upload(teamId: string, hash: string, body: Readable, meta: UploadMetadata): Promise<void> {
+  async upload(
+    teamId: string,
+    hash: string,
+    body: Readable,
+    meta: UploadMetadata,
+  ): Promise<StoredBody> {
     const started = performance.now();
-    await this.quota.assertCanStore(teamId, hash, meta.size);
+    await this.quota.assertCanStore(teamId, hash, meta.size ?? 0);
     const version = newBlobVersion();
     const key = artifactBlobKey(teamId, hash, version);
-    const stored = await this.storage.put(key, body, meta.size);
+    const stored = await this.storage.put(key, body, meta.size ?? { atMost: this.maxArtifactSize });
+    if (meta.size === null) {
+      // A chunked body's size is known only now: the quota sees the counted bytes.
+      await this.quota.assertCanStore(teamId, hash, stored.size).catch(async (error: unknown) => {
+        await this.storage.delete(key).catch(() => undefined);
+        throw error;
+      });
+    }
     const beforeCommit = () => {
       const elapsed = performance.now() - started;
       if (elapsed > this.commitDeadlineMs) {
@@ -97,6 +114,7 @@ export class ArtifactsService {
     } finally {
       this.index.forget(indexKey(teamId, hash));
     }
+    return stored;
   }
 
   /**

@@ -5,7 +5,8 @@ import { ErrorCode } from '../common/error-codes';
 
 /** What a PUT carries besides its body, as validated from its headers. */
 export interface UploadMetadata {
-  size: number;
+  /** Content-Length; null for a chunked body (turbo 1.13.4-2.1.x), counted as it arrives. */
+  size: number | null;
   durationMs: number;
   tag: string | null;
   sha: string | null;
@@ -36,17 +37,17 @@ function bounded(headers: IncomingHttpHeaders, name: string, max: number): strin
  */
 export function parseUploadHeaders(headers: IncomingHttpHeaders, maxSize: number): UploadMetadata {
   const length = single(headers, 'content-length');
-  if (length === undefined) {
+  if (length === undefined && !isChunked(headers)) {
     throw new AppException(
       HttpStatus.LENGTH_REQUIRED,
       ErrorCode.LengthRequired,
-      'Content-Length is required',
+      'Content-Length (or Transfer-Encoding: chunked) is required',
     );
   }
-  if (!/^\d{1,16}$/.test(length))
+  if (length !== undefined && !/^\d{1,16}$/.test(length))
     throw AppException.badRequest('Content-Length must be a whole number');
-  const size = Number(length);
-  if (size > maxSize) {
+  const size = length === undefined ? null : Number(length);
+  if (size !== null && size > maxSize) {
     throw new AppException(
       HttpStatus.PAYLOAD_TOO_LARGE,
       ErrorCode.PayloadTooLarge,
@@ -82,6 +83,11 @@ export function parseUploadHeaders(headers: IncomingHttpHeaders, maxSize: number
     clientCi: bounded(headers, 'x-artifact-client-ci', LIMITS.clientCi),
     clientInteractive: interactive === '1' ? true : interactive === '0' ? false : null,
   };
+}
+
+/** Node's parser accepts chunked only as the last transfer coding, and never beside Content-Length. */
+function isChunked(headers: IncomingHttpHeaders): boolean {
+  return /(?:^|,)\s*chunked\s*$/i.test(single(headers, 'transfer-encoding') ?? '');
 }
 
 /** The headers GET and HEAD return: exactly what was uploaded, duration defaulting to 0. */

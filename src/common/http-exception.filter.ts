@@ -1,6 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { BlobSizeMismatchError } from '../storage/blob-storage';
+import { BlobSizeMismatchError, BlobTooLargeError } from '../storage/blob-storage';
 import { AppException } from './app-exception';
 import { isDependencyFailure } from './dependency-failure';
 import { errorBody } from './error-body';
@@ -47,6 +47,9 @@ export class HttpExceptionFilter implements ExceptionFilter {
         return { status, code, message: `no route for ${request.method} ${request.path}` };
       }
       return { status, code, message: messageOf(exception) };
+    }
+    if (exception instanceof BlobTooLargeError) {
+      return { status: 413, code: ErrorCode.PayloadTooLarge, message: exception.message };
     }
     if (exception instanceof BlobSizeMismatchError) {
       return { status: 400, code: ErrorCode.BadRequest, message: `body ${exception.message}` };

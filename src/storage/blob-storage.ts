@@ -55,6 +55,20 @@ export class BlobSizeMismatchError extends Error {
   }
 }
 
+/** A body of unannounced length (chunked) went past its limit; nothing was made visible. */
+export class BlobTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`body is larger than the limit of ${limit} bytes`);
+    this.name = 'BlobTooLargeError';
+  }
+}
+
+/**
+ * How long a body must be: a number is the exact length (Content-Length); `{ atMost }` a body
+ * of unannounced length (Transfer-Encoding: chunked), counted as it arrives and cut past the limit.
+ */
+export type ExpectedLength = number | { atMost: number };
+
 /**
  * The storage could not be reached or cannot serve right now (connection refused or reset,
  * timeout, S3 5xx, missing bucket, disk full): a dependency outage, answered 503 by the HTTP layer.
@@ -86,7 +100,8 @@ export function isBlobKey(key: unknown): key is string {
   return typeof key === 'string' && parseBlobKey(key) !== null;
 }
 
-export function assertByteCount(bytes: number): void {
+export function assertByteCount(expected: ExpectedLength): void {
+  const bytes = typeof expected === 'number' ? expected : expected?.atMost;
   if (!Number.isSafeInteger(bytes) || bytes < 0) {
     throw new RangeError(`expected byte count must be a whole number >= 0, got ${bytes}`);
   }
@@ -112,12 +127,13 @@ export interface BlobStorage {
   ping(): Promise<void>;
   /**
    * Streams `body` to `key`. The object becomes visible only once the whole body is stored and
-   * its length equals `expectedBytes`; on any failure (short/long body, aborted stream, storage
-   * error) the promise rejects and nothing is visible under `key` (an older whole body may stay).
-   * Once reading has started, a failure destroys `body` (stream.pipeline semantics).
-   * Resolves to the stored body's size and sha256, computed while it streamed.
+   * its length fits `expected` (exactly a number of bytes, or at most `atMost`); on any failure
+   * (short/long body: BlobSizeMismatchError, over `atMost`: BlobTooLargeError, aborted stream,
+   * storage error) the promise rejects and nothing is visible under `key`. Once reading has
+   * started, a failure destroys `body` (stream.pipeline semantics). Resolves to the stored
+   * body's size and sha256, computed while it streamed.
    */
-  put(key: string, body: Readable, expectedBytes: number): Promise<StoredBody>;
+  put(key: string, body: Readable, expected: ExpectedLength): Promise<StoredBody>;
   /** A stream of the whole object and its size (of that same version), or null when absent. */
   get(key: string): Promise<BlobDownload | null>;
   stat(key: string): Promise<BlobStat | null>;

@@ -5,6 +5,7 @@ import {
   type BlobDownload,
   type BlobStat,
   type BlobStorage,
+  type ExpectedLength,
   type ListedBlob,
 } from './blob-storage';
 import { parseBlobKey } from './blob-keys';
@@ -67,10 +68,10 @@ export class CachedBlobStorage implements BlobStorage {
     return this.inner.ping();
   }
 
-  async put(key: string, body: Readable, expectedBytes: number): Promise<StoredBody> {
+  async put(key: string, body: Readable, expected: ExpectedLength): Promise<StoredBody> {
     this.forget(key);
     try {
-      return await this.inner.put(key, body, expectedBytes);
+      return await this.inner.put(key, body, expected);
     } finally {
       this.forget(key);
     }

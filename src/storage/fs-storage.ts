@@ -10,6 +10,7 @@ import {
   BlobStat,
   BlobStorage,
   downloadOfBytes,
+  ExpectedLength,
   InvalidBlobKeyError,
   ListedBlob,
   StorageUnavailableError,
@@ -53,15 +54,15 @@ export class FsStorage implements BlobStorage {
     }
   }
 
-  async put(key: string, body: Readable, expectedBytes: number): Promise<StoredBody> {
+  async put(key: string, body: Readable, expected: ExpectedLength): Promise<StoredBody> {
     assertBlobKey(key);
-    assertByteCount(expectedBytes);
+    assertByteCount(expected);
     const finalPath = this.pathOf(key);
     // Folders first: a full or read-only disk fails here, before the body is touched.
     await fs.promises.mkdir(this.tempDir, { recursive: true }).catch(rethrowMapped);
     await fs.promises.mkdir(path.dirname(finalPath), { recursive: true }).catch(rethrowMapped);
     const tempPath = path.join(this.tempDir, `${randomUUID()}.part`);
-    const measured = new MeasuredBody(expectedBytes);
+    const measured = new MeasuredBody(expected);
     try {
       await pipeline(
         body,
@@ -150,7 +151,7 @@ export class FsStorage implements BlobStorage {
         return rethrowMapped(error);
       });
       if (!stat?.isFile()) continue;
-      yield { key, size: stat.size, modifiedAt: stat.mtime };
+      yield { key, size: stat.size, modifiedAt: new Date(stat.mtimeMs) };
     }
   }
 

@@ -1,6 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, TransformCallback } from 'node:stream';
-import { BlobSizeMismatchError } from './blob-storage';
+import { BlobSizeMismatchError, BlobTooLargeError, type ExpectedLength } from './blob-storage';
 
 /**
  * What a body turned out to be once it was stored whole: its length in bytes and the sha256 of
@@ -12,24 +12,35 @@ export interface StoredBody {
 }
 
 /**
- * Passes a body through on its way to storage while counting and digesting it: fails at the
- * first byte beyond `expected` (so a long body is never read to its end) and at the end of a
- * short one, before the sink downstream sees its end. Sinks therefore commit only bodies of
- * exactly the announced length, and `stored()` describes what they committed.
+ * Passes a body through on its way to storage while counting and digesting it. With an exact
+ * length (a number: Content-Length) it fails at the first byte beyond it (so a long body is
+ * never read to its end) and at the end of a short one; with `{ atMost }` (a chunked body) at
+ * the first byte beyond that limit, with BlobTooLargeError. Either way it fails before the sink
+ * downstream sees the end, so sinks commit only acceptable bodies, and `stored()` describes
+ * what they committed.
  */
 export class MeasuredBody extends Transform {
   private received = 0;
   private readonly hash: Hash = createHash('sha256');
   private digest?: string;
 
-  constructor(private readonly expected: number) {
+  constructor(private readonly expected: ExpectedLength) {
     super();
+  }
+
+  /** The most bytes this body may have. */
+  get capacity(): number {
+    return typeof this.expected === 'number' ? this.expected : this.expected.atMost;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
     this.received += chunk.length;
-    if (this.received > this.expected) {
-      callback(new BlobSizeMismatchError(this.expected, this.received));
+    if (this.received > this.capacity) {
+      callback(
+        typeof this.expected === 'number'
+          ? new BlobSizeMismatchError(this.expected, this.received)
+          : new BlobTooLargeError(this.expected.atMost),
+      );
       return;
     }
     this.hash.update(chunk);
@@ -37,7 +48,7 @@ export class MeasuredBody extends Transform {
   }
 
   override _flush(callback: TransformCallback) {
-    if (this.received !== this.expected) {
+    if (typeof this.expected === 'number' && this.received !== this.expected) {
       callback(new BlobSizeMismatchError(this.expected, this.received));
       return;
     }

@@ -11,6 +11,7 @@ import {
   BlobDownload,
   BlobStat,
   BlobStorage,
+  ExpectedLength,
   InvalidBlobKeyError,
   ListedBlob,
   StorageUnavailableError,
@@ -140,13 +141,14 @@ export class S3Storage implements BlobStorage, OnModuleInit, OnModuleDestroy {
     }
   }
 
-  async put(key: string, body: Readable, expectedBytes: number): Promise<StoredBody> {
+  async put(key: string, body: Readable, expected: ExpectedLength): Promise<StoredBody> {
     assertBlobKey(key);
-    assertByteCount(expectedBytes);
-    const partSize = Math.max(this.options.partSize, Math.ceil(expectedBytes / MAX_PARTS));
+    assertByteCount(expected);
+    const capacity = typeof expected === 'number' ? expected : expected.atMost;
+    const partSize = Math.max(this.options.partSize, Math.ceil(capacity / MAX_PARTS));
     const target = { client: this.client, bucket: this.bucket, key, endpoint: this.endpoint };
-    const measured = new MeasuredBody(expectedBytes);
-    await pipeline(body, measured, new S3UploadSink(target, expectedBytes, partSize));
+    const measured = new MeasuredBody(expected);
+    await pipeline(body, measured, new S3UploadSink(target, capacity, partSize));
     return measured.stored();
   }
 

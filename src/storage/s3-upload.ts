@@ -16,10 +16,12 @@ export interface S3UploadTarget {
 const CONTENT_TYPE = { 'Content-Type': 'application/octet-stream' };
 
 /**
- * The sink of an S3 put, written to only through ExactLengthCheck. A body of at most `partSize`
+ * The sink of an S3 put, written to only through MeasuredBody. A body of at most `partSize`
  * bytes goes up as one PUT, larger ones as a multipart upload; either way the object becomes
- * visible only in `_final`, i.e. after the length check has passed. On failure the multipart
- * upload is aborted in the background, so the put rejects at once even when S3 is unreachable.
+ * visible only in `_final`, i.e. after the length check has passed. A full part is sent only
+ * once more bytes arrive, so a body of unannounced length (chunked) needs no length up front.
+ * On failure the multipart upload is aborted in the background, so the put rejects at once even
+ * when S3 is unreachable.
  *
  * We do not hand the stream to minio's putObject: minio 8 buffers bodies up to its part size
  * and uploads whatever length it got, completes a multipart upload from a short stream, and
@@ -36,13 +38,14 @@ export class S3UploadSink extends Writable {
   private pending: Promise<void> = Promise.resolve();
   private committed = false;
 
+  /** `capacity`: the most bytes the body may have (its exact length, or the limit). */
   constructor(
     private readonly target: S3UploadTarget,
-    private readonly size: number,
+    private readonly capacity: number,
     partSize: number,
   ) {
     super();
-    this.buffer = Buffer.allocUnsafe(Math.min(size, partSize));
+    this.buffer = Buffer.allocUnsafe(Math.min(capacity, partSize));
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error) => void) {
@@ -62,18 +65,19 @@ export class S3UploadSink extends Writable {
   }
 
   private async take(chunk: Buffer): Promise<void> {
-    if (this.received + chunk.length > this.size) {
-      throw new BlobSizeMismatchError(this.size, this.received + chunk.length);
+    if (this.received + chunk.length > this.capacity) {
+      throw new BlobSizeMismatchError(this.capacity, this.received + chunk.length);
     }
     let offset = 0;
     while (offset < chunk.length) {
+      // A full buffer goes up only now that more bytes came: the last part waits for _final,
+      // where the body is known to be whole.
+      if (this.filled === this.buffer.length) await this.sendPart();
       const n = Math.min(chunk.length - offset, this.buffer.length - this.filled);
       chunk.copy(this.buffer, this.filled, offset, offset + n);
       this.filled += n;
       this.received += n;
       offset += n;
-      // The last part waits for _final: only then is the body known to be exactly `size`.
-      if (this.filled === this.buffer.length && this.received < this.size) await this.sendPart();
     }
   }
 

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import {
   BlobSizeMismatchError,
   BlobStorage,
+  BlobTooLargeError,
   InvalidBlobKeyError,
 } from '../../src/storage/blob-storage';
 import { CachedBlobStorage } from '../../src/storage/cached-blob-storage';
@@ -111,6 +112,37 @@ describe.each([
     const key = newKey();
     await storage.put(key, new GeneratedBody(size, 1), size);
     await expectStored(key, size, 1);
+  });
+
+  it.each([
+    ['a small body', 100_003],
+    ['an empty body', 0],
+    ['a multipart-sized body', MULTIPART],
+  ])(
+    'stores %s of unannounced length (chunked), with its counted size and sha256',
+    async (_l, size) => {
+      const key = newKey();
+      const stored = await storage.put(key, new GeneratedBody(size, 5), { atMost: MULTIPART + 1 });
+      expect(stored).toEqual({ size, sha256: digestOf(size, 5) });
+      await expectStored(key, size, 5);
+    },
+  );
+
+  it('cuts a body of unannounced length past its limit, leaving nothing visible', async () => {
+    const key = newKey();
+    const put = storage.put(key, new GeneratedBody(MULTIPART, 6), { atMost: 10 * MiB });
+    await expect(put).rejects.toBeInstanceOf(BlobTooLargeError);
+    await expectAbsent(key);
+  });
+
+  it("lists a team's keys with sizes, and the teams that have keys", async () => {
+    const key = newKey();
+    await storage.put(key, new GeneratedBody(321, 7), 321);
+    const teamId = key.split('/')[0];
+    const listed = [];
+    for await (const blob of storage.listTeamBlobs(teamId)) listed.push(blob);
+    expect(listed).toEqual([{ key, size: 321, modifiedAt: expect.any(Date) }]);
+    expect(await storage.listTeams()).toContain(teamId);
   });
 
   it('names each stored body by a version that changes when the body is replaced', async () => {

@@ -86,3 +86,55 @@ function parseResponse(raw: Buffer, isHead: boolean): RawResponse {
   }
   return { status, headers, body, json };
 }
+
+/**
+ * A PUT with `Expect: 100-continue` as curl sends it for bodies over 1 MiB: the headers first;
+ * the body only if the server answers `100 Continue` within `waitMs`. Resolves to whether it
+ * was invited and the final response.
+ */
+export function expectContinuePut(
+  port: number,
+  path: string,
+  headers: Record<string, string | number>,
+  body: Buffer,
+  waitMs = 1_500,
+): Promise<{ invited: boolean; response: RawResponse }> {
+  const head =
+    `PUT ${path} HTTP/1.1\r\n` +
+    Object.entries({ Host: '127.0.0.1', Connection: 'close', Expect: '100-continue', ...headers })
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join('') +
+    '\r\n';
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let received = Buffer.alloc(0);
+    let invited = false;
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no final answer to PUT ${path}`));
+    }, 15_000);
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      const interim = /^HTTP\/1\.1 100 [^\r]*\r\n\r\n/.exec(received.toString('latin1'));
+      if (interim) {
+        invited = true;
+        received = received.subarray(interim[0].length);
+        socket.write(body);
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      try {
+        resolve({ invited, response: parseResponse(received, false) });
+      } catch (error) {
+        reject(error);
+      }
+    });
+    socket.write(head);
+    // Like curl: no answer within the wait, send the body anyway.
+    setTimeout(() => {
+      if (!invited && received.length === 0 && !socket.destroyed) socket.write(body);
+    }, waitMs);
+  });
+}
