@@ -8,7 +8,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { ArtifactFastPath } from './artifacts/artifact-fast-path';
 import { guardJsonBody } from './common/json-guard';
 import { applyServerLimits } from './common/server-limits';
-import { cacheCors } from './cors/cache-cors';
+import { cacheCors } from './artifacts/cache-cors';
 import { setupOpenApi } from './openapi/openapi';
 
 /** JSON bodies (queries, events, admin) are small; artifact bodies are never parsed. */

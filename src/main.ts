@@ -2,7 +2,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app.factory';
-import { resolveJwtSecret } from './auth/jwt-secret';
+import { resolveJwtSecret } from './tokens/jwt-secret';
 import { AppConfig } from './config/app-config';
 import { DatabaseEndpoint, openDatabase } from './database/database-endpoint';
 

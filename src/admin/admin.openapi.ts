@@ -1,6 +1,6 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiBearerAuth, ApiBody, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { TokenScope } from '../auth/token-scope';
+import { TokenScope } from '../tokens/token-scope';
 import { ApiErrors } from '../openapi/api-errors';
 import { ADMIN_TOKEN_AUTH } from '../openapi/openapi';
 import { TEAM_SLUG } from '../teams/team-ref';

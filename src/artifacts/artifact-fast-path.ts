@@ -11,7 +11,7 @@ import { VerifiedTokens } from '../auth/verified-tokens';
 import { errorBody } from '../common/error-body';
 import { ErrorCode } from '../common/error-codes';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { cacheCorsOptions } from '../cors/cache-cors';
+import { cacheCorsOptions } from './cache-cors';
 import { markRequestLogged, requestId, requestLogOptions } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';

@@ -11,7 +11,7 @@ import { ALLOW_PAUSED_TEAM, REQUIRE_WRITE } from './cache-auth.decorators';
 import { CacheJwtStrategy, KeyLookupFailed } from './cache-jwt.strategy';
 import { attachPrincipal, CachePrincipal } from './cache-principal';
 import { checkTeamQuery } from './team-query';
-import { TokenScope } from './token-scope';
+import { TokenScope } from '../tokens/token-scope';
 import { VerifiedTokens } from './verified-tokens';
 
 const extractBearer = ExtractJwt.fromAuthHeaderAsBearerToken();

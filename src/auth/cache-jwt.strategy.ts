@@ -6,8 +6,12 @@ import { AppException } from '../common/app-exception';
 import type { Team } from '../teams/team.entity';
 import { AuthLookups } from './auth-lookups';
 import type { CachePrincipal } from './cache-principal';
-import { CACHE_TOKEN_ALGORITHM, peekSigningTeam, readCacheTokenClaims } from './cache-token-claims';
-import { TokenSigner } from './token-signer';
+import {
+  CACHE_TOKEN_ALGORITHM,
+  peekSigningTeam,
+  readCacheTokenClaims,
+} from '../tokens/cache-token-claims';
+import { TokenSigner } from '../tokens/token-signer';
 import { TokenUsageRecorder } from './token-usage.recorder';
 
 export const CACHE_JWT_STRATEGY = 'cache-jwt';

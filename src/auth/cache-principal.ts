@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { TeamStatus } from '../teams/team.entity';
-import type { TokenScope } from './token-scope';
+import type { TokenScope } from '../tokens/token-scope';
 
 /** Who is calling a cache route: the verified token and its team, as CacheAuthGuard found them. */
 export interface CachePrincipal {

@@ -2,7 +2,7 @@ import { AppException } from '../common/app-exception';
 import { TeamStatus } from '../teams/team.entity';
 import type { CachePrincipal } from './cache-principal';
 import { checkTeamQuery } from './team-query';
-import { TokenScope } from './token-scope';
+import { TokenScope } from '../tokens/token-scope';
 
 const principal: CachePrincipal = {
   tokenId: '6f1c2f0e-8a4b-4c1d-9e2f-3a4b5c6d7e8f',

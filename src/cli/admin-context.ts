@@ -1,6 +1,6 @@
 import { DynamicModule, INestApplicationContext, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { resolveJwtSecret } from '../auth/jwt-secret';
+import { resolveJwtSecret } from '../tokens/jwt-secret';
 import type { AppConfig } from '../config/app-config';
 import { ConfigModule } from '../config/config.module';
 import { openDatabase } from '../database/database-endpoint';

@@ -1,4 +1,4 @@
-import { formatBytes } from '../retention/byte-size';
+import { formatBytes } from '../common/byte-size';
 import type { TeamStats } from '../stats/stats.service';
 
 /** `1h 02m 03s`, `4m 05s`, `12s`, `250ms`. */

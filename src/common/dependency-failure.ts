@@ -1,5 +1,5 @@
 import { QueryFailedError } from 'typeorm';
-import { StorageUnavailableError } from '../storage/blob-storage';
+import { DependencyUnavailableError } from './domain-errors';
 
 /** Socket errors that mean "a dependency is down", answered 503 rather than 500. */
 const UNAVAILABLE_ERRNOS = new Set([
@@ -26,7 +26,7 @@ function isUnavailableSqlState(code: unknown): boolean {
  */
 export function isDependencyFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  if (error instanceof StorageUnavailableError) return true;
+  if (error instanceof DependencyUnavailableError) return true;
   const { code, message, errors, driverError } = error as {
     code?: unknown;
     message?: unknown;

@@ -1,7 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { BlobSizeMismatchError, BlobTooLargeError } from '../storage/blob-storage';
 import { AppException } from './app-exception';
+import { ClientRequestError } from './domain-errors';
 import { isDependencyFailure } from './dependency-failure';
 import { errorBody } from './error-body';
 import { codeForStatus, ErrorCode } from './error-codes';
@@ -48,11 +48,8 @@ export class HttpExceptionFilter implements ExceptionFilter {
       }
       return { status, code, message: messageOf(exception) };
     }
-    if (exception instanceof BlobTooLargeError) {
-      return { status: 413, code: ErrorCode.PayloadTooLarge, message: exception.message };
-    }
-    if (exception instanceof BlobSizeMismatchError) {
-      return { status: 400, code: ErrorCode.BadRequest, message: `body ${exception.message}` };
+    if (exception instanceof ClientRequestError) {
+      return { status: exception.status, code: exception.code, message: exception.message };
     }
     const bodyParserStatus = (exception as { status?: number; type?: string })?.status;
     if (typeof bodyParserStatus === 'number' && bodyParserStatus >= 400 && bodyParserStatus < 500) {

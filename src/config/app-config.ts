@@ -3,7 +3,7 @@ import { validateSync, ValidationError } from 'class-validator';
 import * as path from 'node:path';
 import { EnvironmentSchema } from './environment.schema';
 import { parseCorsOrigins, parseTrustProxy, TrustProxy } from './http-edge';
-import type { RetentionDefaults } from '../retention/retention-policy';
+import type { RetentionDefaults } from './retention-defaults';
 
 export interface S3Config {
   endPoint: string;

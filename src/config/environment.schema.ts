@@ -11,10 +11,10 @@ import {
   Min,
   MinLength,
 } from 'class-validator';
-import { parseByteSize } from '../retention/byte-size';
+import { parseByteSize } from '../common/byte-size';
 import { CORS_ORIGINS_RULE, TRUST_PROXY_RULE } from './http-edge';
 import { NotPlaceholder } from './placeholder-secret';
-import { MAX_RETENTION_DAYS, QUOTA_MODES } from '../retention/retention-policy';
+import { MAX_RETENTION_DAYS, QUOTA_MODES } from './retention-defaults';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 

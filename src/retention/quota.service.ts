@@ -3,8 +3,9 @@ import { DataSource } from 'typeorm';
 import { AppException } from '../common/app-exception';
 import { ErrorCode } from '../common/error-codes';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
-import { formatBytes } from './byte-size';
-import { effectivePolicy, RetentionDefaults } from './retention-policy';
+import { formatBytes } from '../common/byte-size';
+import { effectivePolicy } from './retention-policy';
+import type { RetentionDefaults } from '../config/retention-defaults';
 
 interface QuotaUsage {
   /** null: no quota. */

@@ -5,8 +5,8 @@ import {
   NO_QUOTA,
   parseQuotaSetting,
   parseRetentionSetting,
-  RetentionDefaults,
 } from './retention-policy';
+import type { RetentionDefaults } from '../config/retention-defaults';
 
 const defaults: RetentionDefaults = { retentionDays: 30, quotaBytes: 5000, quotaMode: 'evict' };
 

@@ -1,16 +1,9 @@
-import { InvalidByteSizeError, parseByteSize } from './byte-size';
-
-export const QUOTA_MODES = ['evict', 'reject'] as const;
-/** evict: the sweeper drops least-recently-used artifacts; reject: uploads over quota get 403. */
-export type QuotaMode = (typeof QUOTA_MODES)[number];
-
-/** The server-wide policy (RETENTION_DAYS, TEAM_QUOTA_BYTES, QUOTA_MODE). */
-export interface RetentionDefaults {
-  retentionDays: number;
-  /** null: no quota. */
-  quotaBytes: number | null;
-  quotaMode: QuotaMode;
-}
+import { InvalidByteSizeError, parseByteSize } from '../common/byte-size';
+import {
+  MAX_RETENTION_DAYS,
+  type QuotaMode,
+  type RetentionDefaults,
+} from '../config/retention-defaults';
 
 /** What a team row stores: null = the server default; a quota of 0 = explicitly no quota. */
 export interface TeamPolicyOverrides {
@@ -20,7 +13,6 @@ export interface TeamPolicyOverrides {
 
 /** The stored value meaning "this team has no quota, whatever the default" (`--quota none`). */
 export const NO_QUOTA = 0;
-export const MAX_RETENTION_DAYS = 36_500;
 
 export type PolicySource = 'team' | 'default';
 

@@ -14,7 +14,8 @@ import {
   REMOVAL_BATCH,
   RemovalResult,
 } from './artifact-reaper';
-import { effectivePolicy, RetentionDefaults } from './retention-policy';
+import { effectivePolicy } from './retention-policy';
+import type { RetentionDefaults } from '../config/retention-defaults';
 import { withSweepLock } from './sweep-lock';
 
 export interface SweepReport {

@@ -9,8 +9,8 @@ import {
   InvalidPolicyError,
   parseQuotaSetting,
   parseRetentionSetting,
-  RetentionDefaults,
 } from './retention-policy';
+import type { RetentionDefaults } from '../config/retention-defaults';
 
 /** A team's retention and quota as they apply, with where each value comes from. */
 export interface TeamPolicyView extends EffectivePolicy {

@@ -1,4 +1,6 @@
 import { Readable } from 'node:stream';
+import { ClientRequestError, DependencyUnavailableError } from '../common/domain-errors';
+import { ErrorCode } from '../common/error-codes';
 import { parseBlobKey } from './blob-keys';
 import type { StoredBody } from './measured-body';
 
@@ -41,8 +43,11 @@ export function downloadOfBytes(bytes: Buffer, version: string): BlobDownload {
   };
 }
 
-/** Raised when a body does not match its announced length; nothing was made visible. */
-export class BlobSizeMismatchError extends Error {
+/** Raised when a body does not match its announced length (400); nothing was made visible. */
+export class BlobSizeMismatchError extends ClientRequestError {
+  readonly status = 400;
+  readonly code = ErrorCode.BadRequest;
+
   constructor(
     readonly expected: number,
     /** Bytes seen before giving up: a long body is cut off at the first byte too many. */
@@ -55,8 +60,11 @@ export class BlobSizeMismatchError extends Error {
   }
 }
 
-/** A body of unannounced length (chunked) went past its limit; nothing was made visible. */
-export class BlobTooLargeError extends Error {
+/** A body of unannounced length (chunked) went past its limit (413); nothing was made visible. */
+export class BlobTooLargeError extends ClientRequestError {
+  readonly status = 413;
+  readonly code = ErrorCode.PayloadTooLarge;
+
   constructor(readonly limit: number) {
     super(`body is larger than the limit of ${limit} bytes`);
     this.name = 'BlobTooLargeError';
@@ -73,7 +81,7 @@ export type ExpectedLength = number | { atMost: number };
  * The storage could not be reached or cannot serve right now (connection refused or reset,
  * timeout, S3 5xx, missing bucket, disk full): a dependency outage, answered 503 by the HTTP layer.
  */
-export class StorageUnavailableError extends Error {
+export class StorageUnavailableError extends DependencyUnavailableError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'StorageUnavailableError';

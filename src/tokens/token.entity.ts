@@ -1,5 +1,5 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
-import { TokenScope } from '../auth/token-scope';
+import { TokenScope } from './token-scope';
 import { Team } from '../teams/team.entity';
 
 /**

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { deriveTeamKey } from '../../src/auth/team-key';
+import { deriveTeamKey } from '../../src/tokens/team-key';
 import { CacheAuthProbeModule } from '../support/cache-auth-probe';
 import {
   makeDataDir,

@@ -244,63 +244,6 @@ describe.each(['fs', 's3'] as const)('artifacts on %s storage', (driver) => {
     });
   });
 
-  describe('POST /v8/artifacts/events', () => {
-    it('stores a batch of events', async () => {
-      const sessionId = '4f9c5a52-8d0e-4b8e-9e55-0d1c4f8f9a10';
-      const hash = randomHash();
-      await request(t.server)
-        .post('/v8/artifacts/events')
-        .set(bearer(token))
-        .set('x-artifact-client-ci', 'circleci')
-        .send([
-          { sessionId, source: 'REMOTE', event: 'HIT', hash, duration: 250 },
-          { sessionId, source: 'LOCAL', event: 'MISS', hash, duration: 0 },
-        ])
-        .expect(200);
-      const rows = await t.dataSource.query(
-        'SELECT source, event, duration_ms, client_ci FROM usage_events WHERE team_id = $1 AND hash = $2 ORDER BY id',
-        [team.id, hash],
-      );
-      expect(rows).toEqual([
-        { source: 'REMOTE', event: 'HIT', duration_ms: 250, client_ci: 'circleci' },
-        { source: 'LOCAL', event: 'MISS', duration_ms: 0, client_ci: 'circleci' },
-      ]);
-    });
-
-    it.each([
-      ['an unknown source', { source: 'CLOUD', event: 'HIT' }],
-      ['an unknown event', { source: 'LOCAL', event: 'MAYBE' }],
-      ['a bad session id', { sessionId: 'nope' }],
-      ['a negative duration', { duration: -1 }],
-    ])('rejects %s with 400 and stores nothing', async (_name, override) => {
-      const hash = randomHash();
-      const event = {
-        sessionId: '4f9c5a52-8d0e-4b8e-9e55-0d1c4f8f9a10',
-        source: 'LOCAL',
-        event: 'HIT',
-        hash,
-        duration: 1,
-        ...override,
-      };
-      const res = await request(t.server)
-        .post('/v8/artifacts/events')
-        .set(bearer(token))
-        .send([event])
-        .expect(400);
-      expect(res.body.code).toBe('bad_request');
-      const rows = await t.dataSource.query('SELECT 1 FROM usage_events WHERE hash = $1', [hash]);
-      expect(rows).toHaveLength(0);
-    });
-
-    it('rejects a body that is not an array', async () => {
-      await request(t.server)
-        .post('/v8/artifacts/events')
-        .set(bearer(token))
-        .send({ a: 1 })
-        .expect(400);
-    });
-  });
-
   describe('bad uploads leave nothing behind', () => {
     it.each([
       ['a non-hex hash', 'not-hex', {}, 400],

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import * as jwt from 'jsonwebtoken';
 import request from 'supertest';
-import { deriveTeamKey } from '../../src/auth/team-key';
+import { deriveTeamKey } from '../../src/tokens/team-key';
 import type { Team } from '../../src/teams/team.entity';
 import type { IssuedToken } from '../../src/tokens/tokens.service';
 import { CacheAuthProbeModule } from '../support/cache-auth-probe';

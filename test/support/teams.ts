@@ -1,5 +1,5 @@
 import type { INestApplication } from '@nestjs/common';
-import { TokenScope } from '../../src/auth/token-scope';
+import { TokenScope } from '../../src/tokens/token-scope';
 import type { Team } from '../../src/teams/team.entity';
 import { TeamsService } from '../../src/teams/teams.service';
 import { IssuedToken, IssueToken, TokensService } from '../../src/tokens/tokens.service';

@@ -3,7 +3,7 @@ import type {
   CorsOptionsDelegate,
 } from '@nestjs/common/interfaces/external/cors-options.interface';
 import type { Request } from 'express';
-import { CACHE_ROUTE_PREFIXES } from '../artifacts/cache-routes';
+import { CACHE_ROUTE_PREFIXES } from './cache-routes';
 
 /** What turbo (and a browser client) may send: with TURBO_PREFLIGHT it drops what is not listed. */
 export const CORS_ALLOWED_HEADERS = [

@@ -4,7 +4,7 @@ import * as jwt from 'jsonwebtoken';
 import { CACHE_TOKEN_ALGORITHM, CacheTokenClaims } from './cache-token-claims';
 import { deriveTeamKey } from './team-key';
 
-/** The server secret (resolveJwtSecret), provided by AuthModule. */
+/** The server secret (resolveJwtSecret), provided by TokensModule. */
 export const JWT_SIGNING_SECRET = Symbol('JWT_SIGNING_SECRET');
 
 /** Signs cache tokens and gives the key to verify them with, per team and key version. */
