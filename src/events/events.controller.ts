@@ -1,25 +1,19 @@
-import {
-  Body,
-  Controller,
-  Headers,
-  HttpCode,
-  ParseArrayPipe,
-  Post,
-  UseGuards,
-} from '@nestjs/common';
+import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/common';
 import { CacheAuthGuard } from '../auth/cache-auth.guard';
 import { CurrentPrincipal, type CachePrincipal } from '../auth/cache-principal';
-import { AppException } from '../common/app-exception';
-import { ArrayLimitPipe } from '../common/array-limit.pipe';
 import { ApiCacheRoutes } from '../artifacts/artifacts.openapi';
 import { CACHE_ROUTE_PREFIXES } from '../artifacts/cache-routes';
 import { ApiRecordEvents } from './events.openapi';
 import { EventsService } from './events.service';
-import { MAX_EVENTS_PER_BATCH, UsageEventDto } from './usage-event.dto';
+import { UsageEventBatchPipe, type UsageEventBatch } from './usage-event-batch.pipe';
 
 const MAX_CLIENT_CI = 50;
 
-/** POST /v8/artifacts/events: turbo's HIT/MISS reports, the source of a team's hit rate. */
+/**
+ * POST /v8/artifacts/events: turbo's HIT/MISS reports, the source of a team's hit rate. Always
+ * 200 `{}` for an array of at most MAX_EVENTS_PER_BATCH items; malformed events are skipped
+ * (UsageEventBatchPipe).
+ */
 @Controller(CACHE_ROUTE_PREFIXES)
 @UseGuards(CacheAuthGuard)
 @ApiCacheRoutes()
@@ -30,26 +24,10 @@ export class EventsController {
   @ApiRecordEvents()
   @HttpCode(200)
   async record(
-    @Body(
-      new ArrayLimitPipe(
-        MAX_EVENTS_PER_BATCH,
-        `at most ${MAX_EVENTS_PER_BATCH} events per request`,
-      ),
-      new ParseArrayPipe({
-        items: UsageEventDto,
-        whitelist: true,
-        forbidNonWhitelisted: true,
-        exceptionFactory: (message) =>
-          AppException.badRequest(Array.isArray(message) ? message.join('; ') : String(message)),
-      }),
-    )
-    batch: UsageEventDto[],
+    @Body(new UsageEventBatchPipe()) batch: UsageEventBatch,
     @Headers('x-artifact-client-ci') clientCi: string | undefined,
     @CurrentPrincipal() principal: CachePrincipal,
   ) {
-    if (batch.length > MAX_EVENTS_PER_BATCH) {
-      throw AppException.badRequest(`at most ${MAX_EVENTS_PER_BATCH} events per request`);
-    }
     const ci = clientCi ? clientCi.slice(0, MAX_CLIENT_CI) : null;
     await this.events.record(principal.teamId, batch, ci);
     return {};

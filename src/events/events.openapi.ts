@@ -11,8 +11,12 @@ export const ApiRecordEvents = () =>
       schema: {
         type: 'array',
         maxItems: MAX_EVENTS_PER_BATCH,
+        description:
+          'Unknown fields are ignored; a malformed event is skipped (and counted) while the ' +
+          'rest of the batch is stored. Not an array, or too many items: 400.',
         items: {
           type: 'object',
+          additionalProperties: true,
           required: ['sessionId', 'source', 'event', 'hash'],
           properties: {
             sessionId: { type: 'string', format: 'uuid' },

@@ -1,18 +1,25 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { Repository } from 'typeorm';
-import type { UsageEventDto } from './usage-event.dto';
+import { MetricsService } from '../metrics/metrics.service';
+import type { UsageEventBatch } from './usage-event-batch.pipe';
 import { UsageEvent } from './usage-event.entity';
 
 @Injectable()
 export class EventsService {
-  constructor(@InjectRepository(UsageEvent) private readonly events: Repository<UsageEvent>) {}
+  private readonly logger = new Logger(EventsService.name);
 
-  /** Stores a batch in one multi-row INSERT. */
-  async record(teamId: string, batch: UsageEventDto[], clientCi: string | null): Promise<void> {
-    if (batch.length === 0) return;
+  constructor(
+    @InjectRepository(UsageEvent) private readonly events: Repository<UsageEvent>,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  /** Stores a batch's valid events in one multi-row INSERT; counts and logs the skipped ones. */
+  async record(teamId: string, batch: UsageEventBatch, clientCi: string | null): Promise<void> {
+    this.countSkipped(teamId, batch);
+    if (batch.events.length === 0) return;
     await this.events.insert(
-      batch.map((e) => ({
+      batch.events.map((e) => ({
         teamId,
         sessionId: e.sessionId,
         source: e.source,
@@ -21,6 +28,18 @@ export class EventsService {
         durationMs: e.duration ?? 0,
         clientCi,
       })),
+    );
+  }
+
+  // Debug only: a client that keeps sending an odd event would otherwise flood the log; the
+  // counter is what an operator watches.
+  private countSkipped(teamId: string, { events, skipped }: UsageEventBatch): void {
+    if (skipped.length === 0) return;
+    for (const { reason } of skipped) this.metrics.recordSkippedUsageEvent(reason);
+    const [first] = skipped;
+    this.logger.debug(
+      `skipped ${skipped.length} of ${skipped.length + events.length} usage events of team ` +
+        `${teamId}; first, at index ${first.index}: ${first.message}`,
     );
   }
 }

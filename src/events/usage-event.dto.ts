@@ -2,8 +2,15 @@ import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-valida
 import { ARTIFACT_HASH } from '../artifacts/artifact-hash.pipe';
 import { CacheEventKind, CacheSource } from './usage-event.entity';
 
+/** Checked before any per-event work; turbo itself posts about 10 events at a time. */
 export const MAX_EVENTS_PER_BATCH = 1_000;
 
+/**
+ * One event of POST /v8/artifacts/events (protocol.md, "Events"):
+ * `{"sessionId": uuid, "source": "LOCAL"|"REMOTE", "event": "HIT"|"MISS", "hash": hex,
+ * "duration": ms}`. Validated one event at a time (UsageEventBatchPipe): fields other than these
+ * are dropped, never refused, because later turbo releases may add some.
+ */
 export class UsageEventDto {
   @IsUUID('all', { message: 'sessionId must be a UUID' })
   sessionId: string;
@@ -17,9 +24,14 @@ export class UsageEventDto {
   @Matches(ARTIFACT_HASH, { message: 'hash must be 1 to 128 hexadecimal characters' })
   hash: string;
 
+  // turbo always sends it (0 on a miss); absent or null is stored as 0.
   @IsOptional()
   @IsInt({ message: 'duration must be a whole number of milliseconds' })
   @Min(0, { message: 'duration must be >= 0' })
   @Max(2_147_483_647, { message: 'duration is too large' })
   duration?: number;
 }
+
+/** The fields an event is checked on, in order: the first failing one names a skip's reason. */
+export const USAGE_EVENT_FIELDS = ['sessionId', 'source', 'event', 'hash', 'duration'] as const;
+export type UsageEventField = (typeof USAGE_EVENT_FIELDS)[number];

@@ -49,6 +49,12 @@ export class MetricsService {
     help: 'Requests that failed because the blob storage was unavailable (answered 503)',
     registers: [this.registry],
   });
+  private readonly skippedUsageEvents = new Counter({
+    name: 'teamcache_usage_events_rejected_total',
+    help: 'Malformed usage events skipped (the rest of their batch was stored), by reason',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+  });
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -82,5 +88,10 @@ export class MetricsService {
 
   recordStorageError(): void {
     this.storageErrors.inc();
+  }
+
+  /** `reason` is one of a handful of fixed words (events' SkipReason), never client text. */
+  recordSkippedUsageEvent(reason: string): void {
+    this.skippedUsageEvents.inc({ reason });
   }
 }
