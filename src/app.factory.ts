@@ -6,6 +6,7 @@ import { json, NextFunction, Request, Response } from 'express';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { ArtifactFastPath } from './artifacts/artifact-fast-path';
+import { AppException } from './common/app-exception';
 import { guardJsonBody } from './common/json-guard';
 import { applyServerLimits } from './common/server-limits';
 import { cacheCors } from './artifacts/cache-cors';
@@ -29,9 +30,11 @@ export async function createApp(options: AppModuleOptions): Promise<INestApplica
   applyServerLimits(app.getHttpServer() as Server, options.config.limits);
   app.use(collapseSlashes);
   app.enableCors(cacheCors(options.config.corsOrigins));
-  const parseJson = json({ limit: JSON_LIMIT, verify: guardJsonBody });
+  // Not strict: a body of `null`, a string or a number is valid JSON and reaches the route,
+  // which says what it expects (strict mode calls it invalid JSON).
+  const parseJson = json({ limit: JSON_LIMIT, verify: guardJsonBody, strict: false });
   app.use((req: Request, res: Response, next: NextFunction) =>
-    req.method === 'PUT' ? next() : parseJson(req, res, next),
+    req.method === 'PUT' ? next() : parseJson(req, res, (err?: unknown) => next(jsonError(err))),
   );
   setupOpenApi(app);
   putFastPathInFront(app);
@@ -53,6 +56,16 @@ function putFastPathInFront(app: INestApplication): void {
   // Node would answer `Expect: 100-continue` with 100 at once; the upload route invites the
   // body itself once its checks pass (detachedBody), and every refusal comes before it.
   server.on('checkContinue', handler);
+}
+
+/**
+ * Nest turns body-parser's SyntaxError into a 400 carrying JSON.parse's message (which quotes
+ * the body) before the error filter sees it; name it plainly instead.
+ */
+function jsonError(err: unknown): unknown {
+  return err instanceof SyntaxError
+    ? AppException.badRequest('request body is not valid JSON')
+    : err;
 }
 
 /** turbo builds URLs by concatenation: TURBO_API with a trailing slash yields `//v8/...`. */
