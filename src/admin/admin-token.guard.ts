@@ -1,10 +1,10 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { AppException } from '../common/app-exception';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { AdminThrottlerGuard } from '../rate-limit/admin-throttler.guard';
-import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
+import { AuthFailureLimiter, clientAddress } from '../rate-limit/auth-failure.limiter';
 
 /**
  * The admin API exists only when ADMIN_TOKEN is set (else its routes answer 404 like any unknown
@@ -27,11 +27,11 @@ export class AdminTokenGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<Request>();
     if (!this.expected)
       throw AppException.notFound(`no route for ${request.method} ${request.path}`);
-    this.failures.assertNotBlocked(request, context.switchToHttp().getResponse<Response>());
+    this.failures.assertNotBlocked(clientAddress(request));
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     // Digests first: equal lengths for timingSafeEqual, and no timing hint about the length.
     if (!match || !timingSafeEqual(digest(match[1]), this.expected)) {
-      await this.failures.recordFailure(request);
+      await this.failures.recordFailure(clientAddress(request));
       throw AppException.unauthorized('missing or invalid admin token');
     }
     return this.adminLimit.canActivate(context);

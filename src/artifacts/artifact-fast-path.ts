@@ -1,54 +1,47 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import cors from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { pipeline } from 'node:stream/promises';
 import { levels } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { CachePrincipal } from '../auth/cache-principal';
-import { checkTeamQuery } from '../auth/team-query';
-import { VerifiedTokens } from '../auth/verified-tokens';
-import { errorBody } from '../common/error-body';
-import { ErrorCode } from '../common/error-codes';
+import { CacheAuthService } from '../auth/cache-auth.service';
+import { CacheRequirement } from '../auth/cache-gates';
+import { describeError, writeError } from '../common/error-response';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { cacheCorsOptions } from './cache-cors';
 import { markRequestLogged, requestId, requestLogOptions } from '../logging/logging.module';
 import { MetricsService } from '../metrics/metrics.service';
-import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
-import type { BlobDownload } from '../storage/blob-storage';
-import { TeamStatus } from '../teams/team.entity';
-import type { ArtifactHeaders } from './artifact-index.cache';
+import { StorageUnavailableError } from '../storage/blob-storage';
 import { ArtifactsService } from './artifacts.service';
-import { binaryHeaders, NOT_FOUND } from './artifact-responses';
+import { type FoundArtifact, sendArtifact } from './send-artifact';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** `/v8/artifacts/<hash>` or `/artifacts/<hash>` (slashes doubled by turbo), and a query. */
 const ROUTE = /^\/+(v8\/+)?artifacts\/+([0-9a-fA-F]{1,128})(?:\?(.*))?$/;
-/** Stricter than passport-jwt's extractor: whatever passes here, it reads the same way. */
-const BEARER = /^bearer +(\S+)$/i;
-const NOT_FOUND_BODY = JSON.stringify(errorBody(ErrorCode.NotFound, NOT_FOUND));
 const noop = () => undefined;
 
 /**
  * GET and HEAD of artifacts, the requests a CI fleet sends by the thousand, answered straight
  * from the HTTP server without the Nest pipeline (router, guards, interceptors, filters),
- * which cost several times the lookup itself. Only the plain case is taken: a token the guard
- * verified moments ago (VerifiedTokens), an enabled team, a query naming that team, no client
- * blocked for failed logins. Everything else (first use of a token, errors, CORS preflights,
- * odd URLs) goes to the Nest app untouched, and so does any lookup failure, since nothing has
- * been written by then. What the Nest route would add is added here from the same sources:
- * the request log line, x-request-id, CORS headers, metrics, hit counting.
+ * which cost several times the lookup itself. A thin frontend over the same core as the Nest
+ * route: CacheAuthService.peek decides who may read (it takes only what it can decide without
+ * I/O: a token verified moments ago passing every gate), ArtifactsService finds the artifact,
+ * sendArtifact answers and counts, describeError/writeError render a failure. Everything peek
+ * cannot decide (first use of a token, a refusal, odd URLs) goes to the Nest app untouched;
+ * what the Nest app would add around a request (log line, x-request-id, CORS, HTTP metrics)
+ * comes from the same sources.
  */
 @Injectable()
 export class ArtifactFastPath {
+  private readonly logger = new Logger(ArtifactFastPath.name);
   private readonly requestLog?: HttpLogger;
   private readonly cors: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
   constructor(
     private readonly artifacts: ArtifactsService,
-    private readonly tokens: VerifiedTokens,
-    private readonly failures: AuthFailureLimiter,
+    private readonly auth: CacheAuthService,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
@@ -71,14 +64,16 @@ export class ArtifactFastPath {
     if ((method !== 'GET' && method !== 'HEAD') || req.url === undefined) return false;
     const route = ROUTE.exec(req.url);
     if (!route) return false;
-    const bearer = BEARER.exec(req.headers.authorization ?? '');
-    if (!bearer) return false;
-    const principal = this.tokens.peek(bearer[1]);
-    if (!principal || principal.teamStatus === TeamStatus.Paused) return false;
-    if (this.failures.blocksAnyone()) return false;
-    if (route[3] !== undefined && !namesOwnTeam(route[3], principal)) return false;
+    const principal = this.auth.peek({
+      authorization: req.headers.authorization,
+      query: route[3] === undefined ? {} : parseQuery(route[3]),
+      requirement: CacheRequirement.Read,
+      // peek() declines whenever any client is blocked, so the address is not needed here.
+      client: '',
+    });
+    if (!principal) return false;
     const label = route[1] === undefined ? '/artifacts/:hash' : '/v8/artifacts/:hash';
-    this.serve(req, res, next, label, route[2].toLowerCase(), principal).catch(() => {
+    this.serve(req, res, method, label, route[2].toLowerCase(), principal).catch(() => {
       // A bug here must cost one request, never the process: Nest answers it if it still can.
       if (res.headersSent) res.destroy();
       else next(req, res);
@@ -89,79 +84,35 @@ export class ArtifactFastPath {
   private async serve(
     req: IncomingMessage,
     res: ServerResponse,
-    next: RequestListener,
+    method: 'GET' | 'HEAD',
     route: string,
     hash: string,
     principal: CachePrincipal,
   ): Promise<void> {
     const started = process.hrtime.bigint();
-    const method = req.method as 'GET' | 'HEAD';
     if (this.requestLog) {
       this.requestLog(req, res);
       // If the Nest app answers after all, its own request log must not log a second line.
       markRequestLogged(req);
+    } else {
+      requestId(req, res);
     }
-    let found: Found | null;
-    try {
-      if (method === 'HEAD') {
-        found = await this.artifacts.head(principal.teamId, hash);
-      } else {
-        const download = await this.artifacts.download(principal.teamId, hash);
-        found = download && { meta: download.meta, size: download.blob.size, blob: download.blob };
-      }
-    } catch {
-      // Nothing is written yet: the Nest route answers the failure (503 or 500), as always.
-      next(req, res);
-      return;
-    }
-    if (!this.requestLog) requestId(req, res);
     this.cors(req, res, noop);
     res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       this.metrics.recordHttp(method, route, res.statusCode, seconds);
     });
-    if (method === 'GET') this.metrics.recordLookup(principal.teamSlug, found ? 'hit' : 'miss');
-    if (!found) {
-      res.writeHead(404, {
-        'content-type': 'application/json; charset=utf-8',
-        'content-length': Buffer.byteLength(NOT_FOUND_BODY),
-      });
-      res.end(NOT_FOUND_BODY);
+    let found: FoundArtifact | null;
+    try {
+      found = await this.artifacts.find(principal.teamId, hash, method);
+    } catch (error) {
+      // A storage or database failure before any byte: answered here, as the Nest filter would.
+      if (error instanceof StorageUnavailableError) this.metrics.recordStorageError();
+      const answer = describeError(error, { method, path: req.url });
+      if (answer.status >= 500) this.logger.error({ err: error, url: req.url }, answer.message);
+      writeError(res, answer, true);
       return;
     }
-    res.writeHead(200, binaryHeaders(found.size, found.meta));
-    if (!found.blob) {
-      res.end();
-      return;
-    }
-    const { bytes } = found.blob;
-    if (bytes) {
-      res.end(bytes);
-      this.metrics.recordDownload(principal.teamSlug, bytes.length);
-      return;
-    }
-    const { stream } = found.blob;
-    let sent = 0;
-    stream.on('data', (chunk: Buffer) => (sent += chunk.length));
-    res.once('close', () => this.metrics.recordDownload(principal.teamSlug, sent));
-    // A storage failure mid-body, or a client gone: the response is cut, as on the Nest route.
-    await pipeline(stream, res).catch(() => res.destroy());
-  }
-}
-
-interface Found {
-  meta: ArtifactHeaders;
-  size: number;
-  /** Absent for HEAD. */
-  blob?: BlobDownload;
-}
-
-/** Whether `?slug=`/`?teamId=` name the token's team exactly as the guard would accept. */
-function namesOwnTeam(query: string, principal: CachePrincipal): boolean {
-  try {
-    checkTeamQuery(parseQuery(query), principal);
-    return true;
-  } catch {
-    return false;
+    await sendArtifact(res, method, found, principal.teamSlug, this.metrics);
   }
 }

@@ -13,11 +13,9 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import { pipeline } from 'node:stream/promises';
 import { CurrentPrincipal, type CachePrincipal } from '../auth/cache-principal';
 import { CacheAuthGuard } from '../auth/cache-auth.guard';
 import { RequireWrite } from '../auth/cache-auth.decorators';
-import { AppException } from '../common/app-exception';
 import { ArrayLimitPipe } from '../common/array-limit.pipe';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -33,7 +31,7 @@ import { ArtifactsService } from './artifacts.service';
 import { MAX_QUERY_HASHES, QueryArtifactsDto } from './query-artifacts.dto';
 import { detachedBody } from './request-body';
 import { parseUploadHeaders } from './upload-headers';
-import { binaryHeaders, NOT_FOUND } from './artifact-responses';
+import { sendArtifact } from './send-artifact';
 import { CACHE_ROUTE_PREFIXES } from './cache-routes';
 import { strictValidation } from '../common/validation';
 
@@ -77,9 +75,8 @@ export class ArtifactsController {
     @CurrentPrincipal() principal: CachePrincipal,
     @Res() res: Response,
   ) {
-    const found = await this.artifacts.head(principal.teamId, hash);
-    if (!found) throw AppException.notFound(NOT_FOUND);
-    res.set(binaryHeaders(found.size, found.meta)).status(200).end();
+    const found = await this.artifacts.find(principal.teamId, hash, 'HEAD');
+    await sendArtifact(res, 'HEAD', found, principal.teamSlug, this.metrics);
   }
 
   @Get(':hash')
@@ -89,23 +86,8 @@ export class ArtifactsController {
     @CurrentPrincipal() principal: CachePrincipal,
     @Res() res: Response,
   ) {
-    const found = await this.artifacts.download(principal.teamId, hash);
-    this.metrics.recordLookup(principal.teamSlug, found ? 'hit' : 'miss');
-    if (!found) throw AppException.notFound(NOT_FOUND);
-    res.set(binaryHeaders(found.blob.size, found.meta)).status(200);
-    const { bytes } = found.blob;
-    if (bytes) {
-      res.end(bytes);
-      this.metrics.recordDownload(principal.teamSlug, bytes.length);
-      return;
-    }
-    // The bytes handed to the client, counted when the response closes: a client that has read
-    // the whole body may hang up before the storage stream even reports its end.
-    let sent = 0;
-    found.blob.stream.on('data', (chunk: Buffer) => (sent += chunk.length));
-    res.once('close', () => this.metrics.recordDownload(principal.teamSlug, sent));
-    // A storage failure mid-body reaches the error filter, which aborts the response.
-    await pipeline(found.blob.stream, res);
+    const found = await this.artifacts.find(principal.teamId, hash, 'GET');
+    await sendArtifact(res, 'GET', found, principal.teamSlug, this.metrics);
   }
 
   @Post()

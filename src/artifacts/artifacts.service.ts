@@ -12,6 +12,7 @@ import { artifactBlobKey, newBlobVersion } from '../storage/blob-keys';
 import type { StoredBody } from '../storage/measured-body';
 import { ArtifactHeaders, ArtifactIndexCache, CurrentArtifact } from './artifact-index.cache';
 import { ArtifactsRepository, TeamGoneError } from './artifacts.repository';
+import type { FoundArtifact } from './send-artifact';
 import { VanishedBlobRepair } from './vanished-blob.repair';
 import type { UploadMetadata } from './upload-headers';
 
@@ -140,6 +141,13 @@ export class ArtifactsService {
     }
     this.accesses.recordHit(teamId, hash);
     return { meta: current.headers, blob };
+  }
+
+  /** What a GET (headers and body: a hit) or a HEAD (headers and size) finds, or null. */
+  async find(teamId: string, hash: string, method: 'GET' | 'HEAD'): Promise<FoundArtifact | null> {
+    if (method === 'HEAD') return this.head(teamId, hash);
+    const download = await this.download(teamId, hash);
+    return download && { meta: download.meta, size: download.blob.size, blob: download.blob };
   }
 
   /** The headers with the stored size, or null; not counted as a hit (turbo --dry uses it). */

@@ -3,17 +3,18 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { Team } from '../teams/team.entity';
 import { Token } from '../tokens/token.entity';
-import { AuthLookups } from './auth-lookups';
-import { CacheAuthGuard } from './cache-auth.guard';
-import { CacheJwtStrategy } from './cache-jwt.strategy';
 import { TokensModule } from '../tokens/tokens.module';
+import { CacheAuthGuard } from './cache-auth.guard';
+import { CacheAuthService } from './cache-auth.service';
 import { TokenUsageRecorder } from './token-usage.recorder';
-import { VerifiedTokens } from './verified-tokens';
 
-/** Cache token verification: import it where a controller uses @UseGuards(CacheAuthGuard). */
+/**
+ * Who may use the cache routes: CacheAuthService (for every frontend) and CacheAuthGuard (for
+ * Nest controllers: import this module where a controller uses @UseGuards(CacheAuthGuard)).
+ */
 @Module({
   imports: [TypeOrmModule.forFeature([Team, Token]), RateLimitModule, TokensModule],
-  providers: [AuthLookups, TokenUsageRecorder, CacheJwtStrategy, VerifiedTokens, CacheAuthGuard],
-  exports: [CacheJwtStrategy, CacheAuthGuard, VerifiedTokens],
+  providers: [TokenUsageRecorder, CacheAuthService, CacheAuthGuard],
+  exports: [CacheAuthService, CacheAuthGuard],
 })
 export class AuthModule {}

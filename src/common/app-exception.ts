@@ -7,6 +7,8 @@ export class AppException extends HttpException {
     status: HttpStatus,
     readonly code: ErrorCode,
     message: string,
+    /** Headers the answer carries (e.g. Retry-After on a 429), set by the error renderer. */
+    readonly headers: Record<string, string> = {},
   ) {
     super({ code, message }, status);
   }

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { normalizeIp, ThrottlerStorage } from '@nestjs/throttler';
-import type { Request, Response } from 'express';
+import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { RATE_LIMIT_STORAGE, RATE_LIMIT_WINDOW_MS } from './rate-limit-storage';
-import { tooManyRequests } from './too-many-requests';
+import { rateLimited } from './too-many-requests';
 
 /** Beyond this many blocked clients, expired blocks are swept before adding another. */
 const MAX_TRACKED_BLOCKS = 10_000;
@@ -28,10 +28,9 @@ export class AuthFailureLimiter {
     this.limit = config.rateLimit.authFailuresPerMinute;
   }
 
-  /** Throws 429 (with Retry-After) while the request's client is blocked. */
-  assertNotBlocked(request: Request, response: Response): void {
+  /** Throws 429 (with Retry-After) while `client` (clientAddress()) is blocked. */
+  assertNotBlocked(client: string): void {
     if (this.limit === 0) return;
-    const client = clientOf(request);
     const until = this.blockedUntil.get(client);
     if (until === undefined) return;
     const remainingMs = until - Date.now();
@@ -39,8 +38,7 @@ export class AuthFailureLimiter {
       this.blockedUntil.delete(client);
       return;
     }
-    throw tooManyRequests(
-      response,
+    throw rateLimited(
       remainingMs / 1000,
       'too many failed authentications from this address; retry later',
     );
@@ -51,10 +49,9 @@ export class AuthFailureLimiter {
     return this.anyBlockedUntil > Date.now();
   }
 
-  /** Counts one failed authentication of the request's client. */
-  async recordFailure(request: Request): Promise<void> {
+  /** Counts one failed authentication of `client` (clientAddress()). */
+  async recordFailure(client: string): Promise<void> {
     if (this.limit === 0) return;
-    const client = clientOf(request);
     const { totalHits, isBlocked } = await this.storage.increment(
       `auth-failures:${client}`,
       RATE_LIMIT_WINDOW_MS,
@@ -76,7 +73,7 @@ export class AuthFailureLimiter {
 }
 
 /** The client address (per TRUST_PROXY); IPv6 clients are grouped by /64 as one host. */
-function clientOf(request: Request): string {
+export function clientAddress(request: Request): string {
   const ip = request.ip ?? request.socket.remoteAddress ?? 'unknown';
   return normalizeIp(ip);
 }

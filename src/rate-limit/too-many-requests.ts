@@ -15,3 +15,10 @@ export function tooManyRequests(
   response.setHeader('Retry-After', String(Math.max(1, Math.ceil(retryAfterSeconds))));
   return new AppException(HttpStatus.TOO_MANY_REQUESTS, ErrorCode.TooManyRequests, message);
 }
+
+/** The same 429 without a response at hand: the error renderer sets its Retry-After header. */
+export function rateLimited(retryAfterSeconds: number, message: string): AppException {
+  return new AppException(HttpStatus.TOO_MANY_REQUESTS, ErrorCode.TooManyRequests, message, {
+    'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),
+  });
+}

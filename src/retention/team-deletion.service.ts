@@ -16,7 +16,7 @@ export interface DeletedTeam {
 /**
  * Deletes a team for good: its tokens, artifact metadata, usage events and the team row in one
  * transaction, then its blobs. Its tokens stop working once the auth layer's cached team
- * lookup expires (AUTH_LOOKUP_TTL_MS, 3 s).
+ * verification expires (AUTH_RECHECK_MS, 2 s).
  */
 @Injectable()
 export class TeamDeletionService {

@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { ArtifactFastPath } from '../../src/artifacts/artifact-fast-path';
 import { MetricsService } from '../../src/metrics/metrics.service';
+import { CACHE_GATES, type CacheGate } from '../../src/auth/cache-gates';
+import { AppException } from '../../src/common/app-exception';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { metricValue, scrapeMetrics } from '../support/metrics';
 import { startS3Server, TestS3Server } from '../support/s3-server';
@@ -120,7 +122,7 @@ describe.each(['fs', 's3'] as const)('the artifact fast path on %s storage', (dr
     await putArtifact(t.server, own, hash, randomBytes(100)).expect(202);
     await getArtifact(t.server, own, hash).expect(200);
     await pauseTeam(t, team);
-    // Within 5 s (protocol.md), then every request, also once the token is verified again.
+    // Within AUTH_RECHECK_MS, then every request, also once the token is verified again.
     await eventually(async () => {
       expect((await getArtifact(t.server, own, hash)).status).toBe(403);
     }, 5_000);
@@ -133,6 +135,27 @@ describe.each(['fs', 's3'] as const)('the artifact fast path on %s storage', (dr
     await eventually(async () => {
       await getArtifact(t.server, own, hash).expect(200);
     }, 5_000);
+  });
+
+  it('applies a gate added to CacheAuthService to the fast path too, without touching it', async () => {
+    const hash = await artifact(500);
+    await getArtifact(t.server, token, hash).expect(200);
+    await getArtifact(t.server, token, hash).expect(200);
+    const before = taken();
+    const gate: CacheGate = (principal) => {
+      if (principal.teamId === teamId) throw AppException.forbidden('gated for this test');
+    };
+    CACHE_GATES.push(gate);
+    try {
+      const res = await getArtifact(t.server, token, hash);
+      expect(res.status).toBe(403);
+      expect(JSON.parse(res.body.toString()).message).toBe('gated for this test');
+      // The warm token no longer passes peek(): the request went to the guard, which refused.
+      expect(taken()).toBe(before);
+    } finally {
+      CACHE_GATES.splice(CACHE_GATES.indexOf(gate), 1);
+    }
+    await getArtifact(t.server, token, hash).expect(200);
   });
 
   it('echoes a given x-request-id', async () => {
