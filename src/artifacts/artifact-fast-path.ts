@@ -14,12 +14,15 @@ import { markRequestLogged, requestId, requestLogOptions } from '../logging/logg
 import { MetricsService } from '../metrics/metrics.service';
 import { StorageUnavailableError } from '../storage/blob-storage';
 import { ArtifactsService } from './artifacts.service';
+import { PROTOCOL_LIMITS } from './protocol-limits';
 import { type FoundArtifact, sendArtifact } from './send-artifact';
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** `/v8/artifacts/<hash>` or `/artifacts/<hash>` (slashes doubled by turbo), and a query. */
-const ROUTE = /^\/+(v8\/+)?artifacts\/+([0-9a-fA-F]{1,128})(?:\?(.*))?$/;
+const ROUTE = new RegExp(
+  `^/+(v8/+)?artifacts/+([0-9a-fA-F]{1,${PROTOCOL_LIMITS.hashLength}})(?:\\?(.*))?$`,
+);
 const noop = () => undefined;
 
 /**

@@ -1,5 +1,6 @@
 import { Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { Team } from '../teams/team.entity';
+import { PROTOCOL_LIMITS } from './protocol-limits';
 
 /** What the cache knows about one stored artifact of one team; its bytes live in blob storage. */
 @Entity({ name: 'artifacts' })
@@ -16,7 +17,11 @@ export class Artifact {
   @ForeignKey(() => Team, { name: 'FK_artifacts_team_id', onDelete: 'CASCADE' })
   teamId: string;
 
-  @PrimaryColumn({ type: 'varchar', length: 128, primaryKeyConstraintName: 'PK_artifacts' })
+  @PrimaryColumn({
+    type: 'varchar',
+    length: PROTOCOL_LIMITS.hashLength,
+    primaryKeyConstraintName: 'PK_artifacts',
+  })
   hash: string;
 
   @Column({ type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
@@ -25,16 +30,26 @@ export class Artifact {
   @Column({ name: 'duration_ms', type: 'integer', default: 0 })
   durationMs: number;
 
-  @Column({ type: 'varchar', length: 600, nullable: true })
+  @Column({ type: 'varchar', length: PROTOCOL_LIMITS.tagLength, nullable: true })
   tag: string | null;
 
-  @Column({ type: 'varchar', length: 128, nullable: true })
+  @Column({ type: 'varchar', length: PROTOCOL_LIMITS.shaLength, nullable: true })
   sha: string | null;
 
-  @Column({ name: 'dirty_hash', type: 'varchar', length: 128, nullable: true })
+  @Column({
+    name: 'dirty_hash',
+    type: 'varchar',
+    length: PROTOCOL_LIMITS.dirtyHashLength,
+    nullable: true,
+  })
   dirtyHash: string | null;
 
-  @Column({ name: 'client_ci', type: 'varchar', length: 50, nullable: true })
+  @Column({
+    name: 'client_ci',
+    type: 'varchar',
+    length: PROTOCOL_LIMITS.clientCiLength,
+    nullable: true,
+  })
   clientCi: string | null;
 
   @Column({ name: 'client_interactive', type: 'boolean', nullable: true })

@@ -4,7 +4,12 @@ import type { Readable } from 'node:stream';
 import { In, Repository } from 'typeorm';
 import { QuotaService } from '../retention/quota.service';
 import { AppException } from '../common/app-exception';
-import { BLOB_STORAGE, BlobDownload, BlobStorage } from '../storage/blob-storage';
+import {
+  BLOB_STORAGE,
+  BlobDownload,
+  BlobStorage,
+  StorageUnavailableError,
+} from '../storage/blob-storage';
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { Artifact } from './artifact.entity';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
@@ -129,7 +134,9 @@ export class ArtifactsService {
   ): Promise<{ meta: ArtifactHeaders; blob: BlobDownload } | null> {
     const current = await this.currentOf(teamId, hash);
     if (!current) return null;
-    const blob = await this.storage.get(current.blobKey);
+    const blob = await this.storage
+      .get(current.blobKey)
+      .catch((error: unknown) => this.goneOrThrow(current.blobKey, error));
     if (!blob) {
       this.vanished(teamId, hash, current);
       return null;
@@ -193,6 +200,18 @@ export class ArtifactsService {
     const current = await this.rows.findCurrent(teamId, hash);
     this.index.set(key, current, begun);
     return current;
+  }
+
+  /**
+   * A read of a body that failed: when storage now says the body is gone (a purge or a
+   * replacement's collection deleted it while the read began; some stores, s3rver among them,
+   * fail such a read instead of finishing it), it is a miss; otherwise the failure stands.
+   */
+  private async goneOrThrow(blobKey: string, error: unknown): Promise<null> {
+    if (!(error instanceof StorageUnavailableError)) throw error;
+    const stat = await this.storage.stat(blobKey).catch(() => undefined);
+    if (stat === null) return null;
+    throw error;
   }
 
   /** The row named a body storage does not have: a miss now, the row checked for removal soon. */

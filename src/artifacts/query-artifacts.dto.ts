@@ -1,7 +1,8 @@
+import { PROTOCOL_LIMITS } from './protocol-limits';
 import { ArrayMaxSize, IsArray, Matches } from 'class-validator';
 import { ARTIFACT_HASH } from './artifact-hash.pipe';
 
-export const MAX_QUERY_HASHES = 1_024;
+export const MAX_QUERY_HASHES = PROTOCOL_LIMITS.queryHashes;
 
 export class QueryArtifactsDto {
   @IsArray({ message: 'hashes must be an array of artifact hashes' })

@@ -2,6 +2,7 @@ import { HttpStatus } from '@nestjs/common';
 import type { IncomingHttpHeaders } from 'node:http';
 import { AppException } from '../common/app-exception';
 import { ErrorCode } from '../common/error-codes';
+import { PROTOCOL_LIMITS } from './protocol-limits';
 
 /** What a PUT carries besides its body, as validated from its headers. */
 export interface UploadMetadata {
@@ -16,7 +17,12 @@ export interface UploadMetadata {
 }
 
 const MAX_DURATION_MS = 2_147_483_647;
-const LIMITS = { tag: 600, sha: 128, dirtyHash: 128, clientCi: 50 };
+const LIMITS = {
+  tag: PROTOCOL_LIMITS.tagLength,
+  sha: PROTOCOL_LIMITS.shaLength,
+  dirtyHash: PROTOCOL_LIMITS.dirtyHashLength,
+  clientCi: PROTOCOL_LIMITS.clientCiLength,
+};
 
 function single(headers: IncomingHttpHeaders, name: string): string | undefined {
   const value = headers[name];

@@ -3,7 +3,7 @@ import { loadConfig } from '../config/app-config';
 import { serve } from '../main';
 import { migrate } from './migrate.command';
 import { artifactsCommand } from './artifacts.command';
-import { statsCommand } from './retention.command';
+import { statsCommand } from './stats.command';
 import { teamsCommand } from './teams.command';
 import { tokensCommand } from './tokens.command';
 

@@ -5,17 +5,13 @@ import { parseQuotaSetting, parseRetentionSetting } from '../retention/retention
 import { RetentionModule } from '../retention/retention.module';
 import { TeamDeletionService } from '../retention/team-deletion.service';
 import { TeamPolicyService } from '../retention/team-policy.service';
-import { StatsModule } from '../stats/stats.module';
-import { parsePeriod } from '../stats/stats-period';
-import { StatsService } from '../stats/stats.service';
 import { StorageModule } from '../storage/storage.module';
 import { withAdminContext } from './admin-context';
 import { printJson } from './output';
-import { formatStatsReport } from './stats-report';
 
-/** Runs a command with the retention and stats services (and blob storage, to delete blobs). */
+/** Runs a command with the retention services (and blob storage, to delete blobs). */
 function withRetention<T>(run: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  return withAdminContext(loadConfig(), run, [StorageModule, RetentionModule, StatsModule]);
+  return withAdminContext(loadConfig(), run, [StorageModule, RetentionModule]);
 }
 
 interface PolicyOptions {
@@ -59,23 +55,5 @@ export function addTeamRetentionCommands(teams: Command): void {
         );
       }
       printJson(await withRetention((app) => app.get(TeamDeletionService).delete(team)));
-    });
-}
-
-/** `teamcache stats <team>`. */
-export function statsCommand(): Command {
-  return new Command('stats')
-    .argument('<team>', 'slug or team id')
-    .description("a team's cache usage: hits, misses, time saved, storage, top artifacts, clients")
-    .option('--from <date>', 'start, an ISO date or date-time (default: 30 days before --to)')
-    .option('--to <date>', 'end, an ISO date (that whole day) or date-time (default: now)')
-    .option('--json', 'print the full statistics (with the daily series) as JSON')
-    .action(async (team: string, options: { from?: string; to?: string; json?: boolean }) => {
-      parsePeriod(options.from, options.to);
-      const stats = await withRetention((app) =>
-        app.get(StatsService).teamStats(team, options.from, options.to),
-      );
-      if (options.json) printJson(stats);
-      else process.stdout.write(formatStatsReport(stats));
     });
 }

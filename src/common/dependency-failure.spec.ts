@@ -20,6 +20,14 @@ describe('isDependencyFailure', () => {
     ['a query cut by shutdown (57P01)', queryFailed('57P01')],
     ['a query on a broken connection (08006)', queryFailed('08006')],
     ['too many connections (53300)', queryFailed('53300')],
+    [
+      'a statement after the connection died mid-transaction',
+      new Error('Client was closed and is not queryable'),
+    ],
+    [
+      'a statement on a client that saw a connection error',
+      new Error('Client has encountered a connection error and is not queryable'),
+    ],
   ])('is true for %s', (_name, error) => {
     expect(isDependencyFailure(error)).toBe(true);
   });

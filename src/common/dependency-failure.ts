@@ -11,8 +11,10 @@ const UNAVAILABLE_ERRNOS = new Set([
   'ENOTFOUND',
 ]);
 
+// pg's own messages for a connection that died, also between the statements of a transaction
+// (the upload commit runs several).
 const UNAVAILABLE_MESSAGES =
-  /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection|Query read timeout/i;
+  /Connection terminated|timeout exceeded when trying to connect|the database system is (starting up|shutting down)|terminating connection|Query read timeout|is not queryable/i;
 
 /** SQLSTATE classes 08 (connection), 57P0x (shutdown, cannot connect now), 53300 (too many). */
 function isUnavailableSqlState(code: unknown): boolean {

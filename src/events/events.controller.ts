@@ -3,11 +3,12 @@ import { CacheAuthGuard } from '../auth/cache-auth.guard';
 import { CurrentPrincipal, type CachePrincipal } from '../auth/cache-principal';
 import { ApiCacheRoutes } from '../artifacts/artifacts.openapi';
 import { CACHE_ROUTE_PREFIXES } from '../artifacts/cache-routes';
+import { PROTOCOL_LIMITS } from '../artifacts/protocol-limits';
 import { ApiRecordEvents } from './events.openapi';
 import { EventsService } from './events.service';
 import { UsageEventBatchPipe, type UsageEventBatch } from './usage-event-batch.pipe';
 
-const MAX_CLIENT_CI = 50;
+const MAX_CLIENT_CI = PROTOCOL_LIMITS.clientCiLength;
 
 /**
  * POST /v8/artifacts/events: turbo's HIT/MISS reports, the source of a team's hit rate. Always

@@ -1,9 +1,10 @@
 import { IsIn, IsInt, IsOptional, IsUUID, Matches, Max, Min } from 'class-validator';
 import { ARTIFACT_HASH } from '../artifacts/artifact-hash.pipe';
+import { PROTOCOL_LIMITS } from '../artifacts/protocol-limits';
 import { CacheEventKind, CacheSource } from './usage-event.entity';
 
 /** Checked before any per-event work; turbo itself posts about 10 events at a time. */
-export const MAX_EVENTS_PER_BATCH = 1_000;
+export const MAX_EVENTS_PER_BATCH = PROTOCOL_LIMITS.eventsPerBatch;
 
 /**
  * One event of POST /v8/artifacts/events (protocol.md, "Events"):
@@ -21,7 +22,9 @@ export class UsageEventDto {
   @IsIn(Object.values(CacheEventKind), { message: 'event must be HIT or MISS' })
   event: CacheEventKind;
 
-  @Matches(ARTIFACT_HASH, { message: 'hash must be 1 to 128 hexadecimal characters' })
+  @Matches(ARTIFACT_HASH, {
+    message: `hash must be 1 to ${PROTOCOL_LIMITS.hashLength} hexadecimal characters`,
+  })
   hash: string;
 
   // turbo always sends it (0 on a miss); absent or null is stored as 0.

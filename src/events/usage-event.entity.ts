@@ -1,3 +1,4 @@
+import { PROTOCOL_LIMITS } from '../artifacts/protocol-limits';
 import {
   Column,
   CreateDateColumn,
@@ -38,13 +39,18 @@ export class UsageEvent {
   @Column({ type: 'varchar', length: 4 })
   event: CacheEventKind;
 
-  @Column({ type: 'varchar', length: 128 })
+  @Column({ type: 'varchar', length: PROTOCOL_LIMITS.hashLength })
   hash: string;
 
   @Column({ name: 'duration_ms', type: 'integer', default: 0 })
   durationMs: number;
 
-  @Column({ name: 'client_ci', type: 'varchar', length: 50, nullable: true })
+  @Column({
+    name: 'client_ci',
+    type: 'varchar',
+    length: PROTOCOL_LIMITS.clientCiLength,
+    nullable: true,
+  })
   clientCi: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })

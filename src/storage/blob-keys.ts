@@ -15,8 +15,12 @@ export interface BlobKeyParts {
   version: string | null;
 }
 
+/** The longest artifact hash (protocol.md: hex, capped so it stays a sane object key). */
+export const MAX_HASH_LENGTH = 128;
 const VERSION_DIGITS = 24;
-const BLOB_KEY = /^(team_[A-Za-z0-9]+)\/([a-fA-F0-9]{1,128})(?:\.([a-f0-9]{24}))?$/;
+const BLOB_KEY = new RegExp(
+  `^(team_[A-Za-z0-9]+)/([a-fA-F0-9]{1,${MAX_HASH_LENGTH}})(?:\\.([a-f0-9]{${VERSION_DIGITS}}))?$`,
+);
 const TEAM_ID = /^team_[A-Za-z0-9]+$/;
 
 /** A version no other upload gets (randomBytes(12) as hex). */
