@@ -5,7 +5,7 @@ import {
   OnModuleDestroy,
   OnModuleInit,
 } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { ArtifactsRepository } from './artifacts.repository';
 
 const FLUSH_INTERVAL_MS = 15_000;
 const MAX_PENDING = 10_000;
@@ -30,7 +30,7 @@ export class ArtifactAccessRecorder
   private pending = new Map<string, PendingAccess>();
   private timer?: NodeJS.Timeout;
 
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(private readonly rows: ArtifactsRepository) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_INTERVAL_MS);
@@ -63,19 +63,7 @@ export class ArtifactAccessRecorder
     const batch = [...this.pending.values()];
     this.pending = new Map();
     try {
-      await this.dataSource.query(
-        `UPDATE artifacts a
-            SET hit_count = a.hit_count + v.hits,
-                last_accessed_at = GREATEST(a.last_accessed_at, v.at)
-           FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::timestamptz[]) AS v(team_id, hash, hits, at)
-          WHERE a.team_id = v.team_id AND a.hash = v.hash`,
-        [
-          batch.map((b) => b.teamId),
-          batch.map((b) => b.hash),
-          batch.map((b) => b.hits),
-          batch.map((b) => b.at),
-        ],
-      );
+      await this.rows.recordHits(batch);
     } catch (error) {
       this.logger.warn(
         `could not record ${batch.length} artifact accesses: ${(error as Error).message}`,

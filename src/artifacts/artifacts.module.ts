@@ -2,7 +2,6 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { AuthModule } from '../auth/auth.module';
 import { MetricsModule } from '../metrics/metrics.module';
-import { RetentionModule } from '../retention/retention.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { ArtifactFastPath } from './artifact-fast-path';
 import { ArtifactStoreModule } from './artifact-store.module';
@@ -19,7 +18,6 @@ import { VanishedBlobRepair } from './vanished-blob.repair';
     TypeOrmModule.forFeature([Artifact]),
     AuthModule,
     RateLimitModule,
-    RetentionModule,
     MetricsModule,
     ArtifactStoreModule,
   ],

@@ -1,9 +1,39 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { artifactBlobKey, parseBlobKey } from '../storage/blob-keys';
 import type { StoredBody } from '../storage/measured-body';
 import type { ArtifactHeaders, CurrentArtifact } from './artifact-index.cache';
 import type { UploadMetadata } from './upload-headers';
+
+/** Runs SQL: the DataSource, or a transaction's manager, or the sweep's locked connection. */
+export interface SqlExecutor {
+  query(sql: string, parameters?: unknown[]): Promise<any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+/** Rows deleted in one statement, as the removal paths need them. */
+export interface DeletedArtifactRow {
+  hash: string;
+  size: number | string;
+  blob_version: string | null;
+}
+
+/** A team's policy columns with its stored bytes (and those of one hash), for the quota. */
+export interface QuotaUsageRow {
+  retention_days: number | null;
+  quota_bytes: string | null;
+  stored: string;
+  replaced: string | null;
+}
+
+/** What the query route answers for a stored hash. */
+export interface ArtifactSummaryRow {
+  hash: string;
+  size: string;
+  duration_ms: number;
+  tag: string | null;
+  sha: string | null;
+  dirty_hash: string | null;
+}
 
 /** PostgreSQL's foreign_key_violation SQLSTATE. */
 const FK_VIOLATION = '23503';
@@ -129,7 +159,7 @@ export class ArtifactsRepository {
           ],
         );
         if (previous.length > 0) {
-          await this.addGarbage(manager, [artifactBlobKey(teamId, hash, previous[0].blob_version)]);
+          await this.addGarbage([artifactBlobKey(teamId, hash, previous[0].blob_version)], manager);
         }
         commit.beforeCommit?.();
       });
@@ -212,6 +242,112 @@ export class ArtifactsRepository {
     return new Set(rows.map((row) => artifactBlobKey(teamId, row.hash, row.blob_version)));
   }
 
+  /** The rows of `hashes` (lower-case) that exist, for the query route. */
+  summaries(teamId: string, hashes: string[]): Promise<ArtifactSummaryRow[]> {
+    if (hashes.length === 0) return Promise.resolve([]);
+    return this.dataSource.query(
+      `SELECT hash, size, duration_ms, tag, sha, dirty_hash FROM artifacts
+        WHERE team_id = $1 AND hash = ANY($2::varchar[])`,
+      [teamId, hashes],
+    );
+  }
+
+  /** Adds downloads counted in memory: hits and the latest access per artifact, in one UPDATE. */
+  async recordHits(batch: { teamId: string; hash: string; hits: number; at: Date }[]) {
+    await this.dataSource.query(
+      `UPDATE artifacts a
+          SET hit_count = a.hit_count + v.hits,
+              last_accessed_at = GREATEST(a.last_accessed_at, v.at)
+         FROM unnest($1::varchar[], $2::varchar[], $3::int[], $4::timestamptz[]) AS v(team_id, hash, hits, at)
+        WHERE a.team_id = v.team_id AND a.hash = v.hash`,
+      [
+        batch.map((b) => b.teamId),
+        batch.map((b) => b.hash),
+        batch.map((b) => b.hits),
+        batch.map((b) => b.at),
+      ],
+    );
+  }
+
+  /** How many artifacts a team has and their stored bytes. */
+  async usageOfTeam(teamId: string): Promise<{ artifacts: number; bytes: number }> {
+    const [row] = await this.dataSource.query(
+      'SELECT count(*) AS artifacts, COALESCE(sum(size), 0) AS bytes FROM artifacts WHERE team_id = $1',
+      [teamId],
+    );
+    return { artifacts: Number(row.artifacts), bytes: Number(row.bytes) };
+  }
+
+  /**
+   * The team's policy columns and stored bytes, and the size `exceptHash` holds now (an upload
+   * replaces it); no row when the team does not exist. Two index reads: the SUM over the team
+   * (index-only on IDX_artifacts_team_last_access) and the replaced row by primary key.
+   */
+  async quotaUsage(teamId: string, exceptHash: string): Promise<QuotaUsageRow | undefined> {
+    const rows: QuotaUsageRow[] = await this.dataSource.query(
+      `SELECT t.retention_days, t.quota_bytes,
+              (SELECT COALESCE(sum(a.size), 0) FROM artifacts a WHERE a.team_id = t.id) AS stored,
+              (SELECT a.size FROM artifacts a WHERE a.team_id = t.id AND a.hash = $2) AS replaced
+         FROM teams t WHERE t.id = $1`,
+      [teamId, exceptHash],
+    );
+    return rows[0];
+  }
+
+  /** Deletes up to `limit` rows uploaded before `cutoff` (a purge); returns them. */
+  deleteUploadedBefore(teamId: string, cutoff: Date, limit: number): Promise<unknown> {
+    return this.dataSource.query(
+      `DELETE FROM artifacts
+          WHERE team_id = $1 AND created_at < $2
+            AND hash IN (SELECT hash FROM artifacts WHERE team_id = $1 AND created_at < $2 LIMIT $3)
+          RETURNING hash, size, blob_version`,
+      [teamId, cutoff, limit],
+    );
+  }
+
+  /** Deletes up to `limit` rows not accessed for `days`, oldest first (retention); returns them. */
+  deleteNotAccessedFor(sql: SqlExecutor, teamId: string, days: number, limit: number) {
+    return sql.query(
+      `DELETE FROM artifacts
+        WHERE team_id = $1
+          AND last_accessed_at < now() - make_interval(days => $2::int)
+          AND hash IN (SELECT hash FROM artifacts
+                        WHERE team_id = $1 AND last_accessed_at < now() - make_interval(days => $2::int)
+                        ORDER BY last_accessed_at LIMIT $3)
+        RETURNING hash, size, blob_version`,
+      [teamId, days, limit],
+    );
+  }
+
+  /**
+   * Deletes up to `limit` least recently used rows while what would remain is over
+   * `quotaBytes` (eviction): one statement picks the victims with a running sum in LRU order.
+   */
+  deleteLeastRecentlyUsedOver(sql: SqlExecutor, teamId: string, quotaBytes: number, limit: number) {
+    return sql.query(
+      `WITH ranked AS (
+         SELECT hash, size,
+                sum(size) OVER () AS stored,
+                sum(size) OVER (ORDER BY last_accessed_at, hash ROWS UNBOUNDED PRECEDING) AS through
+           FROM artifacts WHERE team_id = $1
+       ), victims AS (
+         SELECT hash FROM ranked WHERE stored - (through - size) > $2 ORDER BY through LIMIT $3
+       )
+       DELETE FROM artifacts a USING victims v
+        WHERE a.team_id = $1 AND a.hash = v.hash
+        RETURNING a.hash, a.size, a.blob_version`,
+      [teamId, quotaBytes, limit],
+    );
+  }
+
+  /** Deletes every row of a team (inside the team deletion's transaction); returns them. */
+  deleteAllOfTeam(sql: SqlExecutor, teamId: string): Promise<unknown> {
+    return sql.query(
+      'DELETE FROM artifacts WHERE team_id = $1 RETURNING hash, size, blob_version',
+      [teamId],
+    );
+  }
+
   /** Which of `keys` are listed in blob_garbage (their collection is already scheduled). */
   async garbageAmong(keys: string[]): Promise<Set<string>> {
     if (keys.length === 0) return new Set();
@@ -223,8 +359,8 @@ export class ArtifactsRepository {
   }
 
   /** Schedules bodies for deletion after the grace period (a key listed twice keeps its first time). */
-  addGarbage(manager: EntityManager | DataSource, keys: string[]): Promise<unknown> {
-    return manager.query(
+  addGarbage(keys: string[], sql: SqlExecutor = this.dataSource): Promise<unknown> {
+    return sql.query(
       'INSERT INTO blob_garbage (blob_key) SELECT unnest($1::varchar[]) ON CONFLICT DO NOTHING',
       [keys],
     );

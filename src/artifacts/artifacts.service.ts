@@ -1,8 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { InjectRepository } from '@nestjs/typeorm';
 import type { Readable } from 'node:stream';
-import { In, Repository } from 'typeorm';
-import { QuotaService } from '../retention/quota.service';
+import { QuotaService } from './quota.service';
 import { AppException } from '../common/app-exception';
 import {
   BLOB_STORAGE,
@@ -11,12 +9,11 @@ import {
   StorageUnavailableError,
 } from '../storage/blob-storage';
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
-import { Artifact } from './artifact.entity';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { artifactBlobKey, newBlobVersion } from '../storage/blob-keys';
 import type { StoredBody } from '../storage/measured-body';
 import { ArtifactHeaders, ArtifactIndexCache, CurrentArtifact } from './artifact-index.cache';
-import { ArtifactsRepository, TeamGoneError } from './artifacts.repository';
+import { ArtifactSummaryRow, ArtifactsRepository, TeamGoneError } from './artifacts.repository';
 import type { FoundArtifact } from './send-artifact';
 import { VanishedBlobRepair } from './vanished-blob.repair';
 import type { UploadMetadata } from './upload-headers';
@@ -50,11 +47,12 @@ export class UploadDeadlineError extends Error {
 export class ArtifactsService {
   private readonly logger = new Logger(ArtifactsService.name);
   private readonly index = new ArtifactIndexCache(INDEX_RECHECK_MS, INDEX_MAX_ENTRIES);
+  /** Row reads in flight, by index key. */
+  private readonly loading = new Map<string, Promise<CurrentArtifact | null>>();
   private readonly commitDeadlineMs: number;
   private readonly maxArtifactSize: number;
 
   constructor(
-    @InjectRepository(Artifact) private readonly artifacts: Repository<Artifact>,
     private readonly rows: ArtifactsRepository,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     private readonly accesses: ArtifactAccessRecorder,
@@ -118,7 +116,7 @@ export class ArtifactsService {
       }
       throw error;
     } finally {
-      this.index.forget(indexKey(teamId, hash));
+      this.forget(teamId, hash);
     }
     return stored;
   }
@@ -179,9 +177,7 @@ export class ArtifactsService {
   /** Every requested hash as a key: its summary when present, null when not. */
   async query(teamId: string, hashes: string[]): Promise<Record<string, ArtifactSummary | null>> {
     const normalised = [...new Set(hashes.map((h) => h.toLowerCase()))];
-    const rows = normalised.length
-      ? await this.artifacts.findBy({ teamId, hash: In(normalised) })
-      : [];
+    const rows = await this.rows.summaries(teamId, normalised);
     const byHash = new Map(rows.map((row) => [row.hash, row]));
     const answer: Record<string, ArtifactSummary | null> = {};
     for (const hash of hashes) {
@@ -196,10 +192,21 @@ export class ArtifactsService {
     const key = indexKey(teamId, hash);
     const cached = this.index.get(key);
     if (cached !== undefined) return cached;
+    // One read per key at a time: when an entry expires under load (a CI fleet asking for the
+    // same hash), the requests in between share that read instead of all querying at once.
+    const loading = this.loading.get(key);
+    if (loading) return loading;
     const begun = this.index.begin();
-    const current = await this.rows.findCurrent(teamId, hash);
-    this.index.set(key, current, begun);
-    return current;
+    const load = this.rows.findCurrent(teamId, hash).then((current) => {
+      this.index.set(key, current, begun);
+      return current;
+    });
+    this.loading.set(key, load);
+    try {
+      return await load;
+    } finally {
+      if (this.loading.get(key) === load) this.loading.delete(key);
+    }
   }
 
   /**
@@ -214,9 +221,16 @@ export class ArtifactsService {
     throw error;
   }
 
+  /** This process changed the row: reads from now on (not one already in flight) read it anew. */
+  private forget(teamId: string, hash: string): void {
+    const key = indexKey(teamId, hash);
+    this.index.forget(key);
+    this.loading.delete(key);
+  }
+
   /** The row named a body storage does not have: a miss now, the row checked for removal soon. */
   private vanished(teamId: string, hash: string, current: CurrentArtifact): void {
-    this.index.forget(indexKey(teamId, hash));
+    this.forget(teamId, hash);
     this.repair.suspect(current.blobKey);
   }
 
@@ -237,10 +251,10 @@ function release(blob: BlobDownload): void {
   if (!blob.bytes) blob.stream.destroy();
 }
 
-function summary(row: Artifact): ArtifactSummary {
-  const result: ArtifactSummary = { size: row.size, taskDurationMs: row.durationMs };
+function summary(row: ArtifactSummaryRow): ArtifactSummary {
+  const result: ArtifactSummary = { size: Number(row.size), taskDurationMs: row.duration_ms };
   if (row.tag !== null) result.tag = row.tag;
   if (row.sha !== null) result.sha = row.sha;
-  if (row.dirtyHash !== null) result.dirtyHash = row.dirtyHash;
+  if (row.dirty_hash !== null) result.dirtyHash = row.dirty_hash;
   return result;
 }

@@ -7,7 +7,7 @@ import {
 } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { withSweepLock } from '../retention/sweep-lock';
+import { withSweepLock } from '../common/sweep-lock';
 import { BlobCollector, CollectionReport } from './blob-collector';
 
 /**

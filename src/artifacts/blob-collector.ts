@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { BLOB_ADAPTER, BLOB_STORAGE, type BlobStorage } from '../storage/blob-storage';
 import { artifactBlobKey, parseBlobKey } from '../storage/blob-keys';
+import { TeamsService } from '../teams/teams.service';
 import { ArtifactsRepository } from './artifacts.repository';
 import { KeyFilter } from './key-filter';
 
@@ -41,7 +41,7 @@ export class BlobCollector {
   private seed = 0;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly teams: TeamsService,
     private readonly rows: ArtifactsRepository,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     @Inject(BLOB_ADAPTER) private readonly adapter: BlobStorage,
@@ -54,7 +54,7 @@ export class BlobCollector {
   async collect(): Promise<CollectionReport> {
     const report: CollectionReport = { superseded: 0, orphans: 0, vanishedRows: 0, failures: 0 };
     await this.collectSuperseded(report);
-    const teams: { id: string }[] = await this.dataSource.query('SELECT id FROM teams');
+    const teams = await this.teams.list();
     const teamIds = new Set([...teams.map((t) => t.id), ...(await this.adapter.listTeams())]);
     this.seed += 1;
     for (const teamId of teamIds) await this.reconcileTeam(teamId, report);
@@ -75,11 +75,8 @@ export class BlobCollector {
   private async reconcileTeam(teamId: string, report: CollectionReport): Promise<void> {
     // Rows written before this instant had their bodies stored before the listing began.
     const listingStartedAt = await this.rows.now();
-    const [{ count }] = await this.dataSource.query(
-      'SELECT count(*)::int AS count FROM artifacts WHERE team_id = $1',
-      [teamId],
-    );
-    const listed = new KeyFilter(Math.max(count, 1_000), this.seed);
+    const { artifacts } = await this.rows.usageOfTeam(teamId);
+    const listed = new KeyFilter(Math.max(artifacts, 1_000), this.seed);
     const oldEnough = Date.now() - this.graceMs;
     let candidates: string[] = [];
     for await (const blob of this.adapter.listTeamBlobs(teamId)) {

@@ -2,7 +2,7 @@ import { Controller, Get, UseGuards } from '@nestjs/common';
 import { AllowPausedTeam } from '../auth/cache-auth.decorators';
 import { CacheAuthGuard } from '../auth/cache-auth.guard';
 import { CurrentPrincipal, type CachePrincipal } from '../auth/cache-principal';
-import { QuotaService } from '../retention/quota.service';
+import { QuotaService } from './quota.service';
 import { TeamStatus } from '../teams/team.entity';
 import { ApiCacheRoutes, ApiCacheStatus } from './artifacts.openapi';
 import { CACHE_ROUTE_PREFIXES } from './cache-routes';

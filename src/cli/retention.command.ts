@@ -1,7 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Command } from 'commander';
 import { loadConfig } from '../config/app-config';
-import { parseQuotaSetting, parseRetentionSetting } from '../retention/retention-policy';
+import { parseQuotaSetting, parseRetentionSetting } from '../teams/retention-policy';
 import { RetentionModule } from '../retention/retention.module';
 import { TeamDeletionService } from '../retention/team-deletion.service';
 import { TeamPolicyService } from '../retention/team-policy.service';

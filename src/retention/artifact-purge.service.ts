@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ArtifactsRepository } from '../artifacts/artifacts.repository';
 import { TeamsService } from '../teams/teams.service';
 import { parseRequestDuration } from '../tokens/duration';
 import { ArtifactReaper, REMOVAL_BATCH, RemovalResult } from './artifact-reaper';
@@ -16,6 +17,7 @@ export interface PurgeResult extends RemovalResult {
 export class ArtifactPurgeService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly rows: ArtifactsRepository,
     private readonly teams: TeamsService,
     private readonly reaper: ArtifactReaper,
   ) {}
@@ -31,13 +33,7 @@ export class ArtifactPurgeService {
     const [{ now }] = await this.dataSource.query('SELECT now() AS now');
     const cutoff = new Date((now as Date).getTime() - ageMs);
     const result = await this.reaper.drain(team.id, () =>
-      this.dataSource.query(
-        `DELETE FROM artifacts
-            WHERE team_id = $1 AND created_at < $2
-              AND hash IN (SELECT hash FROM artifacts WHERE team_id = $1 AND created_at < $2 LIMIT $3)
-            RETURNING hash, size, blob_version`,
-        [team.id, cutoff, REMOVAL_BATCH],
-      ),
+      this.rows.deleteUploadedBefore(team.id, cutoff, REMOVAL_BATCH),
     );
     return { team: team.id, slug: team.slug, uploadedBefore: cutoff.toISOString(), ...result };
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { ArtifactsRepository } from '../artifacts/artifacts.repository';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { artifactBlobKey } from '../storage/blob-keys';
 
@@ -54,7 +54,7 @@ export class ArtifactReaper {
   private readonly logger = new Logger(ArtifactReaper.name);
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly rows: ArtifactsRepository,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
   ) {}
 
@@ -94,12 +94,7 @@ export class ArtifactReaper {
     result.blobFailures = failed.length;
     if (failed.length > 0) {
       // Best effort: what is not listed here is still found by the orphan sweep.
-      await this.dataSource
-        .query(
-          'INSERT INTO blob_garbage (blob_key) SELECT unnest($1::varchar[]) ON CONFLICT DO NOTHING',
-          [failed],
-        )
-        .catch(() => undefined);
+      await this.rows.addGarbage(failed).catch(() => undefined);
     }
     return result;
   }

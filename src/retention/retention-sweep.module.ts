@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { ArtifactStoreModule } from '../artifacts/artifact-store.module';
 import { RetentionModule } from './retention.module';
 import { RetentionSweeper } from './retention-sweeper';
 
 /** The background retention sweeper: imported by the server only, never by the CLI. */
 @Module({
-  imports: [RetentionModule],
+  imports: [RetentionModule, ArtifactStoreModule],
   providers: [RetentionSweeper],
   exports: [RetentionSweeper],
 })

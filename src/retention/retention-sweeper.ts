@@ -14,9 +14,10 @@ import {
   REMOVAL_BATCH,
   RemovalResult,
 } from './artifact-reaper';
-import { effectivePolicy } from './retention-policy';
+import { teamPolicyOf } from '../teams/retention-policy';
+import { ArtifactsRepository } from '../artifacts/artifacts.repository';
 import type { RetentionDefaults } from '../config/retention-defaults';
-import { withSweepLock } from './sweep-lock';
+import { withSweepLock } from '../common/sweep-lock';
 
 export interface SweepReport {
   /** Another process (a replica) held the sweep lock: this one did nothing. */
@@ -52,6 +53,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
   constructor(
     private readonly dataSource: DataSource,
     private readonly reaper: ArtifactReaper,
+    private readonly rows: ArtifactsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.defaults = config.retention;
@@ -102,13 +104,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
           'SELECT id, retention_days, quota_bytes FROM teams ORDER BY id',
         );
         for (const team of teams) {
-          const policy = effectivePolicy(
-            {
-              retentionDays: team.retention_days,
-              quotaBytes: team.quota_bytes === null ? null : Number(team.quota_bytes),
-            },
-            this.defaults,
-          );
+          const policy = teamPolicyOf(team, this.defaults);
           addRemoval(report.expired, await this.expire(runner, team.id, policy.retentionDays));
           if (policy.quotaMode === 'evict' && policy.quotaBytes !== null) {
             addRemoval(report.evicted, await this.evict(runner, team.id, policy.quotaBytes));
@@ -126,16 +122,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
   /** Rows not accessed for `days`, oldest first, deleted before their blobs. */
   private expire(runner: QueryRunner, teamId: string, days: number): Promise<RemovalResult> {
     return this.reaper.drain(teamId, () =>
-      runner.query(
-        `DELETE FROM artifacts
-          WHERE team_id = $1
-            AND last_accessed_at < now() - make_interval(days => $2::int)
-            AND hash IN (SELECT hash FROM artifacts
-                          WHERE team_id = $1 AND last_accessed_at < now() - make_interval(days => $2::int)
-                          ORDER BY last_accessed_at LIMIT $3)
-          RETURNING hash, size, blob_version`,
-        [teamId, days, REMOVAL_BATCH],
-      ),
+      this.rows.deleteNotAccessedFor(runner, teamId, days, REMOVAL_BATCH),
     );
   }
 
@@ -145,20 +132,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
    */
   private evict(runner: QueryRunner, teamId: string, quotaBytes: number): Promise<RemovalResult> {
     return this.reaper.drain(teamId, () =>
-      runner.query(
-        `WITH ranked AS (
-           SELECT hash, size,
-                  sum(size) OVER () AS stored,
-                  sum(size) OVER (ORDER BY last_accessed_at, hash ROWS UNBOUNDED PRECEDING) AS through
-             FROM artifacts WHERE team_id = $1
-         ), victims AS (
-           SELECT hash FROM ranked WHERE stored - (through - size) > $2 ORDER BY through LIMIT $3
-         )
-         DELETE FROM artifacts a USING victims v
-          WHERE a.team_id = $1 AND a.hash = v.hash
-          RETURNING a.hash, a.size, a.blob_version`,
-        [teamId, quotaBytes, REMOVAL_BATCH],
-      ),
+      this.rows.deleteLeastRecentlyUsedOver(runner, teamId, quotaBytes, REMOVAL_BATCH),
     );
   }
 }

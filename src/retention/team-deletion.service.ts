@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { ArtifactsRepository } from '../artifacts/artifacts.repository';
 import { TeamsService } from '../teams/teams.service';
 import { ArtifactReaper, deletedRows } from './artifact-reaper';
 
@@ -24,6 +25,7 @@ export class TeamDeletionService {
     private readonly dataSource: DataSource,
     private readonly teams: TeamsService,
     private readonly reaper: ArtifactReaper,
+    private readonly rows: ArtifactsRepository,
   ) {}
 
   async delete(teamRef: string): Promise<DeletedTeam> {
@@ -32,12 +34,7 @@ export class TeamDeletionService {
       // Lock the team row first: an upload's artifact insert (FK) waits, then fails, rather
       // than slipping a row in between.
       await manager.query('SELECT 1 FROM teams WHERE id = $1 FOR UPDATE', [team.id]);
-      const removed = deletedRows(
-        await manager.query(
-          'DELETE FROM artifacts WHERE team_id = $1 RETURNING hash, size, blob_version',
-          [team.id],
-        ),
-      );
+      const removed = deletedRows(await this.rows.deleteAllOfTeam(manager, team.id));
       const [counts] = await manager.query(
         `WITH tk AS (DELETE FROM tokens WHERE team_id = $1 RETURNING 1),
               ev AS (DELETE FROM usage_events WHERE team_id = $1 RETURNING 1)

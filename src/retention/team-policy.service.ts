@@ -2,14 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppException } from '../common/app-exception';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
+import { ArtifactsRepository } from '../artifacts/artifacts.repository';
 import { TeamsService } from '../teams/teams.service';
 import {
   EffectivePolicy,
-  effectivePolicy,
+  teamPolicyOf,
   InvalidPolicyError,
   parseQuotaSetting,
   parseRetentionSetting,
-} from './retention-policy';
+} from '../teams/retention-policy';
 import type { RetentionDefaults } from '../config/retention-defaults';
 
 /** A team's retention and quota as they apply, with where each value comes from. */
@@ -36,6 +37,7 @@ export class TeamPolicyService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly teams: TeamsService,
+    private readonly rows: ArtifactsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.defaults = config.retention;
@@ -62,25 +64,17 @@ export class TeamPolicyService {
 
   private async view(teamId: string): Promise<TeamPolicyView> {
     const [row] = await this.dataSource.query(
-      `SELECT t.id, t.slug, t.retention_days, t.quota_bytes,
-              (SELECT count(*) FROM artifacts a WHERE a.team_id = t.id) AS artifacts,
-              (SELECT COALESCE(sum(a.size), 0) FROM artifacts a WHERE a.team_id = t.id) AS stored
-         FROM teams t WHERE t.id = $1`,
+      'SELECT id, slug, retention_days, quota_bytes FROM teams WHERE id = $1',
       [teamId],
     );
     if (!row) throw AppException.notFound(`no team ${JSON.stringify(teamId)}`);
+    const usage = await this.rows.usageOfTeam(teamId);
     return {
       team: row.id,
       slug: row.slug,
-      ...effectivePolicy(
-        {
-          retentionDays: row.retention_days,
-          quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
-        },
-        this.defaults,
-      ),
-      artifacts: Number(row.artifacts),
-      storedBytes: Number(row.stored),
+      ...teamPolicyOf(row, this.defaults),
+      artifacts: usage.artifacts,
+      storedBytes: usage.bytes,
     };
   }
 }

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import { ArtifactAccessRecorder } from '../../src/artifacts/artifact-access.recorder';
-import { SWEEP_LOCK_KEY } from '../../src/retention/sweep-lock';
+import { SWEEP_LOCK_KEY } from '../../src/common/sweep-lock';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { bearer, createTeam, eventually, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
 import { AppException } from '../common/app-exception';
 import { ErrorCode } from '../common/error-codes';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { formatBytes } from '../common/byte-size';
-import { effectivePolicy } from './retention-policy';
+import { teamPolicyOf } from '../teams/retention-policy';
+import { ArtifactsRepository } from './artifacts.repository';
 import type { RetentionDefaults } from '../config/retention-defaults';
 
 interface QuotaUsage {
@@ -24,7 +24,7 @@ export class QuotaService {
   private readonly defaults: RetentionDefaults;
 
   constructor(
-    private readonly dataSource: DataSource,
+    private readonly rows: ArtifactsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.defaults = config.retention;
@@ -53,30 +53,10 @@ export class QuotaService {
 
   /** The team's effective quota and its stored bytes, not counting `exceptHash`. */
   private async usage(teamId: string, exceptHash?: string): Promise<QuotaUsage> {
-    // Two index reads: the SUM over the team (index-only), and the replaced row by primary key.
-    const rows: {
-      retention_days: number | null;
-      quota_bytes: string | null;
-      stored: string;
-      replaced: string | null;
-    }[] = await this.dataSource.query(
-      `SELECT t.retention_days, t.quota_bytes,
-              (SELECT COALESCE(sum(a.size), 0) FROM artifacts a WHERE a.team_id = t.id) AS stored,
-              (SELECT a.size FROM artifacts a WHERE a.team_id = t.id AND a.hash = $2) AS replaced
-         FROM teams t WHERE t.id = $1`,
-      [teamId, exceptHash ?? ''],
-    );
-    if (rows.length === 0) return { quotaBytes: null, storedBytes: 0 };
-    const [row] = rows;
-    const policy = effectivePolicy(
-      {
-        retentionDays: row.retention_days,
-        quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
-      },
-      this.defaults,
-    );
+    const row = await this.rows.quotaUsage(teamId, exceptHash ?? '');
+    if (!row) return { quotaBytes: null, storedBytes: 0 };
     return {
-      quotaBytes: policy.quotaBytes,
+      quotaBytes: teamPolicyOf(row, this.defaults).quotaBytes,
       storedBytes: Number(row.stored) - Number(row.replaced ?? 0),
     };
   }

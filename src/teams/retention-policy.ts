@@ -40,6 +40,23 @@ export function effectivePolicy(
   };
 }
 
+/** The policy columns of a `teams` row as raw SQL returns them (bigint as text). */
+export interface TeamPolicyColumns {
+  retention_days: number | null;
+  quota_bytes: string | number | null;
+}
+
+/** The one mapping from a team row's policy columns to the policy that applies to it. */
+export function teamPolicyOf(row: TeamPolicyColumns, defaults: RetentionDefaults): EffectivePolicy {
+  return effectivePolicy(
+    {
+      retentionDays: row.retention_days,
+      quotaBytes: row.quota_bytes === null ? null : Number(row.quota_bytes),
+    },
+    defaults,
+  );
+}
+
 export class InvalidPolicyError extends Error {}
 
 /** `N` (whole days, 1 to 36500) or `default`; returns the value to store (null = default). */
