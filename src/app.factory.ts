@@ -9,7 +9,7 @@ import { ArtifactFastPath } from './artifacts/artifact-fast-path';
 import { AppException } from './common/app-exception';
 import { guardJsonBody } from './common/json-guard';
 import { applyServerLimits } from './common/server-limits';
-import { cacheCors } from './artifacts/cache-cors';
+import { RequestEnvelope } from './http/request-envelope';
 import { setupOpenApi } from './openapi/openapi';
 
 /** JSON bodies (queries, events, admin) are small; artifact bodies are never parsed. */
@@ -29,7 +29,6 @@ export async function createApp(options: AppModuleOptions): Promise<INestApplica
   app.set('trust proxy', options.config.trustProxy);
   applyServerLimits(app.getHttpServer() as Server, options.config.limits);
   app.use(collapseSlashes);
-  app.enableCors(cacheCors(options.config.corsOrigins));
   // Not strict: a body of `null`, a string or a number is valid JSON and reaches the route,
   // which says what it expects (strict mode calls it invalid JSON).
   const parseJson = json({ limit: JSON_LIMIT, verify: guardJsonBody, strict: false });
@@ -41,7 +40,10 @@ export async function createApp(options: AppModuleOptions): Promise<INestApplica
   return app;
 }
 
-/** Artifact GETs and HEADs skip the Nest pipeline when they can (ArtifactFastPath). */
+/**
+ * Every request enters RequestEnvelope (id, log line, CORS, HTTP metrics), then artifact GETs and
+ * HEADs skip the Nest pipeline when they can (ArtifactFastPath).
+ */
 function putFastPathInFront(app: INestApplication): void {
   const server = app.getHttpServer() as Server;
   const listeners = server.listeners('request') as RequestListener[];
@@ -51,7 +53,7 @@ function putFastPathInFront(app: INestApplication): void {
     );
   }
   server.removeAllListeners('request');
-  const handler = app.get(ArtifactFastPath).wrap(listeners[0]);
+  const handler = app.get(RequestEnvelope).wrap(app.get(ArtifactFastPath).wrap(listeners[0]));
   server.on('request', handler);
   // Node would answer `Expect: 100-continue` with 100 at once; the upload route invites the
   // body itself once its checks pass (detachedBody), and every refusal comes before it.

@@ -10,6 +10,7 @@ import { DatabaseModule } from './database/database.module';
 import { EventsModule } from './events/events.module';
 import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
+import { RequestEnvelopeModule } from './http/request-envelope.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RetentionSweepModule } from './retention/retention-sweep.module';
@@ -34,6 +35,7 @@ export class AppModule {
         LoggingModule.forRoot(config),
         DatabaseModule.forRoot(databaseUrl),
         MetricsModule,
+        RequestEnvelopeModule,
         RateLimitModule,
         StorageModule,
         HealthModule,

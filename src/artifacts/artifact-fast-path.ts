@@ -1,16 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
-import cors from 'cors';
+import { Injectable, Logger } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseQuery } from 'node:querystring';
-import { levels } from 'pino';
-import { pinoHttp, type HttpLogger } from 'pino-http';
 import type { CachePrincipal } from '../auth/cache-principal';
 import { CacheAuthService } from '../auth/cache-auth.service';
 import { CacheRequirement } from '../auth/cache-gates';
 import { describeError, writeError } from '../common/error-response';
-import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { cacheCorsOptions } from './cache-cors';
-import { markRequestLogged, requestId, requestLogOptions } from '../logging/logging.module';
+import { setRouteLabel } from '../http/request-envelope';
 import { MetricsService } from '../metrics/metrics.service';
 import { StorageUnavailableError } from '../storage/blob-storage';
 import { ArtifactsService } from './artifacts.service';
@@ -23,7 +18,6 @@ type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 const ROUTE = new RegExp(
   `^/+(v8/+)?artifacts/+([0-9a-fA-F]{1,${PROTOCOL_LIMITS.hashLength}})(?:\\?(.*))?$`,
 );
-const noop = () => undefined;
 
 /**
  * GET and HEAD of artifacts, the requests a CI fleet sends by the thousand, answered straight
@@ -32,28 +26,18 @@ const noop = () => undefined;
  * route: CacheAuthService.peek decides who may read (it takes only what it can decide without
  * I/O: a token verified moments ago passing every gate), ArtifactsService finds the artifact,
  * sendArtifact answers and counts, describeError/writeError render a failure. Everything peek
- * cannot decide (first use of a token, a refusal, odd URLs) goes to the Nest app untouched;
- * what the Nest app would add around a request (log line, x-request-id, CORS, HTTP metrics)
- * comes from the same sources.
+ * cannot decide (first use of a token, a refusal, odd URLs) goes to the Nest app untouched.
+ * Both sit inside RequestEnvelope (request id, log line, CORS, HTTP metrics).
  */
 @Injectable()
 export class ArtifactFastPath {
   private readonly logger = new Logger(ArtifactFastPath.name);
-  private readonly requestLog?: HttpLogger;
-  private readonly cors: (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
 
   constructor(
     private readonly artifacts: ArtifactsService,
     private readonly auth: CacheAuthService,
     private readonly metrics: MetricsService,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    // Hits and misses are logged at info; below that level the request log costs nothing.
-    if (config.logLevel !== 'silent' && levels.values[config.logLevel] <= levels.values.info) {
-      this.requestLog = pinoHttp(requestLogOptions(config));
-    }
-    this.cors = cors(cacheCorsOptions(config.corsOrigins));
-  }
+  ) {}
 
   /** `next` (the Nest app) with the fast path in front of it. */
   wrap(next: RequestListener): RequestListener {
@@ -92,19 +76,7 @@ export class ArtifactFastPath {
     hash: string,
     principal: CachePrincipal,
   ): Promise<void> {
-    const started = process.hrtime.bigint();
-    if (this.requestLog) {
-      this.requestLog(req, res);
-      // If the Nest app answers after all, its own request log must not log a second line.
-      markRequestLogged(req);
-    } else {
-      requestId(req, res);
-    }
-    this.cors(req, res, noop);
-    res.once('close', () => {
-      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-      this.metrics.recordHttp(method, route, res.statusCode, seconds);
-    });
+    setRouteLabel(req, route);
     let found: FoundArtifact | null;
     try {
       found = await this.artifacts.find(principal.teamId, hash, method);

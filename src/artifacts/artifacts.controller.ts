@@ -32,7 +32,7 @@ import { MAX_QUERY_HASHES, QueryArtifactsDto } from './query-artifacts.dto';
 import { detachedBody } from './request-body';
 import { parseUploadHeaders } from './upload-headers';
 import { sendArtifact } from './send-artifact';
-import { CACHE_ROUTE_PREFIXES } from './cache-routes';
+import { CACHE_ROUTE_PREFIXES } from '../http/cache-routes';
 import { strictValidation } from '../common/validation';
 
 /** The artifact routes of the Remote Cache API (protocol.md), at /v8/artifacts and /artifacts. */

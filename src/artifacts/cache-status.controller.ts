@@ -5,7 +5,7 @@ import { CurrentPrincipal, type CachePrincipal } from '../auth/cache-principal';
 import { QuotaService } from './quota.service';
 import { TeamStatus } from '../teams/team.entity';
 import { ApiCacheRoutes, ApiCacheStatus } from './artifacts.openapi';
-import { CACHE_ROUTE_PREFIXES } from './cache-routes';
+import { CACHE_ROUTE_PREFIXES } from '../http/cache-routes';
 
 /** GET /v8/artifacts/status: turbo shows it in its banner once per run. */
 @Controller(CACHE_ROUTE_PREFIXES)

@@ -2,7 +2,7 @@ import { Body, Controller, Headers, HttpCode, Post, UseGuards } from '@nestjs/co
 import { CacheAuthGuard } from '../auth/cache-auth.guard';
 import { CurrentPrincipal, type CachePrincipal } from '../auth/cache-principal';
 import { ApiCacheRoutes } from '../artifacts/artifacts.openapi';
-import { CACHE_ROUTE_PREFIXES } from '../artifacts/cache-routes';
+import { CACHE_ROUTE_PREFIXES } from '../http/cache-routes';
 import { PROTOCOL_LIMITS } from '../artifacts/protocol-limits';
 import { ApiRecordEvents } from './events.openapi';
 import { EventsService } from './events.service';

@@ -15,28 +15,23 @@ export const REDACTED_PATHS = [
   'res.headers["set-cookie"]',
 ];
 
-/** Takes a sane incoming x-request-id, else makes one, and returns it on the response. */
+/**
+ * Takes a sane incoming x-request-id, else makes one, and returns it on the response. Asked
+ * again for the same request (the envelope's log, then Nest's request-bound logger), it gives
+ * the same id.
+ */
 export function requestId(req: IncomingMessage, res: ServerResponse): string {
+  const given = res.getHeader('x-request-id');
+  if (typeof given === 'string') return given;
   const incoming = req.headers['x-request-id'];
   const id = typeof incoming === 'string' && INCOMING_ID.test(incoming) ? incoming : randomUUID();
   res.setHeader('x-request-id', id);
   return id;
 }
 
-const LOGGED = Symbol('teamcache.requestLogged');
-
-/** The request already has its log line coming (the fast path handed it to the Nest app). */
-export function markRequestLogged(req: IncomingMessage): void {
-  (req as IncomingMessage & { [LOGGED]?: true })[LOGGED] = true;
-}
-
-function alreadyLogged(req: IncomingMessage): boolean {
-  return (req as IncomingMessage & { [LOGGED]?: true })[LOGGED] === true;
-}
-
 /**
- * The request log: one line per answered request (pino-http). Used by this module for the Nest
- * routes and by the artifact fast path, so both write the same lines.
+ * The request log: one line per answered request (pino-http), written by RequestEnvelope for
+ * every frontend; this module's own pino-http only binds the request's logger for Nest code.
  */
 export function requestLogOptions(config: Pick<AppConfig, 'logLevel'>): Options {
   return {
@@ -50,7 +45,7 @@ export function requestLogOptions(config: Pick<AppConfig, 'logLevel'>): Options 
     },
     // Probes and scrapes arrive every few seconds and say nothing a metric does not.
     autoLogging: {
-      ignore: (req) => req.url === '/healthz' || req.url === '/metrics' || alreadyLogged(req),
+      ignore: (req) => req.url === '/healthz' || req.url === '/metrics',
     },
   };
 }
@@ -61,7 +56,10 @@ export class LoggingModule {
   static forRoot(config: Pick<AppConfig, 'logLevel'>): DynamicModule {
     return {
       module: LoggingModule,
-      imports: [LoggerModule.forRoot({ pinoHttp: requestLogOptions(config) })],
+      // The line per request comes from RequestEnvelope; here only the request-bound logger.
+      imports: [
+        LoggerModule.forRoot({ pinoHttp: { ...requestLogOptions(config), autoLogging: false } }),
+      ],
     };
   }
 }

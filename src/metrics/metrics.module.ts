@@ -1,6 +1,5 @@
-import { Global, MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Global, Module } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
-import { HttpMetricsMiddleware } from './http-metrics.middleware';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 import { MetricsTokenGuard } from './metrics-token.guard';
@@ -8,7 +7,7 @@ import { StorageErrorsInterceptor } from './storage-errors.interceptor';
 
 /**
  * Prometheus metrics at /metrics (optionally behind METRICS_TOKEN). Global because feature
- * modules (artifacts) record into MetricsService.
+ * modules (artifacts) record into MetricsService; HTTP requests are counted by RequestEnvelope.
  */
 @Global()
 @Module({
@@ -20,8 +19,4 @@ import { StorageErrorsInterceptor } from './storage-errors.interceptor';
   ],
   exports: [MetricsService],
 })
-export class MetricsModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(HttpMetricsMiddleware).forRoutes('*');
-  }
-}
+export class MetricsModule {}

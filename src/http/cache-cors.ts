@@ -1,8 +1,5 @@
-import type {
-  CorsOptions,
-  CorsOptionsDelegate,
-} from '@nestjs/common/interfaces/external/cors-options.interface';
-import type { Request } from 'express';
+import type { CorsOptions, CorsOptionsDelegate, CorsRequest } from 'cors';
+import type { IncomingMessage } from 'node:http';
 import { CACHE_ROUTE_PREFIXES } from './cache-routes';
 
 /** What turbo (and a browser client) may send: with TURBO_PREFLIGHT it drops what is not listed. */
@@ -32,17 +29,18 @@ export const CORS_EXPOSED_HEADERS = [
 export const CORS_METHODS = ['GET', 'HEAD', 'PUT', 'POST', 'OPTIONS'];
 
 /**
- * CORS for the cache routes only (the admin API and /metrics are not for browsers). Preflights
- * are answered here, before routing, so OPTIONS never needs a token; no Location header is ever
- * sent (turbo would follow it).
+ * CORS for the cache routes only (the admin API and /metrics are not for browsers), for the
+ * `cors` package on a raw request (RequestEnvelope). Preflights are answered there, before
+ * routing, so OPTIONS never needs a token; no Location header is ever sent (turbo would follow it).
  */
-export function cacheCors(origins: '*' | string[]): CorsOptionsDelegate<Request> {
+export function cacheCorsFor(origins: '*' | string[]): CorsOptionsDelegate<CorsRequest> {
   const cache = cacheCorsOptions(origins);
   const none: CorsOptions = { origin: false };
-  return (request, callback) => callback(null, isCacheRoute(request.path) ? cache : none);
+  return (request, callback) =>
+    callback(null, isCacheRoute(pathOf((request as IncomingMessage).url)) ? cache : none);
 }
 
-/** The CORS answer of every cache route (also applied by the artifact fast path). */
+/** The CORS answer of every cache route. */
 export function cacheCorsOptions(origins: '*' | string[]): CorsOptions {
   return {
     origin: origins,
@@ -51,6 +49,12 @@ export function cacheCorsOptions(origins: '*' | string[]): CorsOptions {
     exposedHeaders: CORS_EXPOSED_HEADERS,
     maxAge: 600,
   };
+}
+
+/** The path of a raw URL, slashes collapsed as turbo's doubled ones are (app.factory.ts). */
+function pathOf(url: string | undefined): string {
+  const path = (url ?? '/').split('?')[0];
+  return path.replace(/\/{2,}/g, '/');
 }
 
 function isCacheRoute(path: string): boolean {
