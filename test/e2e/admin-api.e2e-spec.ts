@@ -2,6 +2,7 @@ import request from 'supertest';
 import { CacheAuthProbeModule } from '../support/cache-auth-probe';
 import { bearer, createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef-0123456789';
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -243,7 +244,7 @@ describe('admin API with ADMIN_TOKEN set', () => {
       let status = 200;
       while (status === 200 && Date.now() < deadline) {
         status = (await request(t.server).get('/probe/read').set(bearer(issued.body.token))).status;
-        if (status === 200) await new Promise((resolve) => setTimeout(resolve, 100));
+        if (status === 200) await sleep(100);
       }
       expect(status).toBe(401);
     });

@@ -10,9 +10,10 @@ import {
   runCli,
   expectOneLineFailure,
 } from '../support/server-process';
-import { bearer, eventually } from '../support/teams';
+import { bearer } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
+import { eventually } from '../support/wait';
 
 /**
  * The admin commands of the built CLI (bin/teamcache.js, compiled by `npm test`), against the

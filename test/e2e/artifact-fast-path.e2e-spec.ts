@@ -7,15 +7,9 @@ import { AppException } from '../../src/common/app-exception';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { metricValue, scrapeMetrics } from '../support/metrics';
 import { startS3Server, TestS3Server } from '../support/s3-server';
-import {
-  bearer,
-  createTeam,
-  eventually,
-  issueToken,
-  pauseTeam,
-  resumeTeam,
-} from '../support/teams';
+import { bearer, createTeam, issueToken, pauseTeam, resumeTeam } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
+import { eventually, sleep } from '../support/wait';
 
 /** The headers a response may differ in between two identical requests. */
 const PER_RESPONSE = ['date', 'x-request-id', 'etag', 'connection', 'keep-alive'];
@@ -129,7 +123,7 @@ describe.each(['fs', 's3'] as const)('the artifact fast path on %s storage', (dr
     for (let i = 0; i < 5; i++) {
       const res = await getArtifact(t.server, own, hash);
       expect(res.status).toBe(403);
-      await new Promise((resolve) => setTimeout(resolve, 400));
+      await sleep(400);
     }
     await resumeTeam(t, team);
     await eventually(async () => {

@@ -8,6 +8,7 @@ import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { startS3Server, TestS3Server } from '../support/s3-server';
 import { bearer, createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
 // Lookups trust the artifact row they read (or its absence) for INDEX_RECHECK_MS; the row names
 // the one stored body it serves. These tests pin down that a hit never pairs one upload's
@@ -77,7 +78,7 @@ describe.each(['fs', 's3'] as const)('artifact lookups on %s storage', (driver) 
       if (tag === 'c2Vjb25k') break;
       // INDEX_RECHECK_MS, with room for a loaded CI machine.
       expect(Date.now() - started).toBeLessThan(INDEX_RECHECK_MS + 1_500);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      await sleep(50);
     }
     await expectServed(b, hash, second, 'c2Vjb25k');
   });

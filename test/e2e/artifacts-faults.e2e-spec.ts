@@ -5,11 +5,12 @@ import request from 'supertest';
 import { BLOB_STORAGE, type BlobStorage } from '../../src/storage/blob-storage';
 import { getArtifact, putArtifact, randomHash, sha256 } from '../support/artifacts';
 import { startScratchPostgres } from '../support/postgres-server';
-import { listeningPort } from '../support/raw-http';
+import { listeningPort } from '../support/ports';
 import { startS3Server, TestS3Server } from '../support/s3-server';
-import { bearer, createTeam, eventually, issueToken } from '../support/teams';
+import { bearer, createTeam, issueToken } from '../support/teams';
 import { currentBlobKey } from '../support/usage';
 import { createTestApp, TestApp } from '../support/test-app';
+import { eventually, sleep } from '../support/wait';
 
 const MiB = 1024 * 1024;
 
@@ -216,15 +217,15 @@ describe('PostgreSQL stopping in the middle of traffic', () => {
         }
       };
       const workers = Promise.all([0, 1, 2, 3].map(worker));
-      await new Promise((r) => setTimeout(r, 800));
+      await sleep(800);
       await pg.cluster.stop();
-      await new Promise((r) => setTimeout(r, 4_000));
+      await sleep(4_000);
       await pg.cluster.start(true);
       await eventually(async () => {
         const res = await putArtifact(t.server, token, randomHash(), randomBytes(100));
         expect(res.status).toBe(202);
       }, 20_000);
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       running = false;
       await workers;
 

@@ -4,8 +4,9 @@ import type { Team } from '../../src/teams/team.entity';
 import { getArtifact, putArtifact, randomHash, sha256 } from '../support/artifacts';
 import { startScratchPostgres } from '../support/postgres-server';
 import { startS3Server, TestS3Server } from '../support/s3-server';
-import { bearer, createTeam, eventually, issueToken } from '../support/teams';
+import { bearer, createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
+import { eventually } from '../support/wait';
 
 const unavailable = { code: 'unavailable', error: { code: 'unavailable' } };
 const json = (body: Buffer | object) =>

@@ -8,30 +8,25 @@ import { BLOB_STORAGE, BlobStorage } from '../../src/storage/blob-storage';
 import type { Team } from '../../src/teams/team.entity';
 import { abortedPut, getArtifact, putArtifact, randomHash, sha256 } from '../support/artifacts';
 import { blobExists, currentBlobKey } from '../support/usage';
-import { startS3Server, TestS3Server } from '../support/s3-server';
-import { bearer, createTeam, eventually, issueToken } from '../support/teams';
-import { createTestApp, TestApp } from '../support/test-app';
+import { bearer, createTeam, issueToken } from '../support/teams';
+import { createTestAppOn, TestApp } from '../support/test-app';
+import { eventually, sleep } from '../support/wait';
 
 const MAX = 64 * 1024;
 
 describe.each(['fs', 's3'] as const)('artifacts on %s storage', (driver) => {
   let t: TestApp;
-  let s3: TestS3Server | undefined;
   let team: Team;
   let token: string;
   let storage: BlobStorage;
 
   beforeAll(async () => {
-    if (driver === 's3') s3 = await startS3Server();
-    t = await createTestApp({ MAX_ARTIFACT_SIZE: String(MAX), ...(s3?.env ?? {}) });
+    t = await createTestAppOn(driver, { MAX_ARTIFACT_SIZE: String(MAX) });
     storage = t.app.get(BLOB_STORAGE);
     team = await createTeam(t, `acme-${driver}`);
     token = (await issueToken(t, team)).token;
   });
-  afterAll(async () => {
-    await t.close();
-    await s3?.close();
-  });
+  afterAll(() => t.close());
 
   /** Any body of `hash` in storage (every upload has a key of its own), or null. */
   const stored = async (hash: string) => ((await blobExists(t, team.id, hash)) ? hash : null);
@@ -186,7 +181,7 @@ describe.each(['fs', 's3'] as const)('artifacts on %s storage', (driver) => {
       await storage.delete(await currentBlobKey(t, team.id, hash));
       await getArtifact(t.server, token, hash).expect(404);
       await putArtifact(t.server, token, hash, body).expect(202);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      await sleep(1_000);
       expect(await row(hash)).toBeDefined();
       expect((await getArtifact(t.server, token, hash).expect(200)).body).toEqual(body);
     });

@@ -10,20 +10,19 @@ import { BLOB_ADAPTER, BLOB_STORAGE, type BlobStorage } from '../../src/storage/
 import { artifactBlobKey, newBlobVersion } from '../../src/storage/blob-keys';
 import type { Team } from '../../src/teams/team.entity';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
-import { startS3Server, TestS3Server } from '../support/s3-server';
+import type { TestS3Server } from '../support/s3-server';
 import { runCliAsync } from '../support/server-process';
 import { createTeam, issueToken } from '../support/teams';
-import { createTestApp, TEST_JWT_SECRET, TestApp } from '../support/test-app';
+import { createTestAppOn, TEST_JWT_SECRET, TestApp } from '../support/test-app';
 import { currentBlobKey, storedBlobKeys } from '../support/usage';
+import { sleep } from '../support/wait';
 
 /** REQUEST_TIMEOUT_MS of these apps: the grace of the collection is twice that. */
 const REQUEST_TIMEOUT_MS = 1_500;
 const GRACE_MS = 2 * REQUEST_TIMEOUT_MS;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(['fs', 's3'] as const)('blob collection and verify on %s storage', (driver) => {
-  let s3: TestS3Server | undefined;
-  let t: TestApp;
+  let t: TestApp & { s3?: TestS3Server };
   let team: Team;
   let token: string;
   let storage: BlobStorage;
@@ -31,9 +30,7 @@ describe.each(['fs', 's3'] as const)('blob collection and verify on %s storage',
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    if (driver === 's3') s3 = await startS3Server();
-    t = await createTestApp({
-      ...(s3?.env ?? {}),
+    t = await createTestAppOn(driver, {
       REQUEST_TIMEOUT_MS: String(REQUEST_TIMEOUT_MS),
       RETENTION_SWEEP_INTERVAL_MS: '0',
     });
@@ -42,10 +39,7 @@ describe.each(['fs', 's3'] as const)('blob collection and verify on %s storage',
     storage = t.app.get<BlobStorage>(BLOB_STORAGE);
     collector = t.app.get(BlobCollector);
   });
-  afterAll(async () => {
-    await t.close();
-    await s3?.close();
-  });
+  afterAll(() => t.close());
 
   const upload = (hash: string, body: Buffer) =>
     putArtifact(t.server, token, hash, body).expect(202);
@@ -230,7 +224,7 @@ describe.each(['fs', 's3'] as const)('blob collection and verify on %s storage',
     await upload(hash, body);
     await tamper(await currentBlobKey(t, team.id, hash), body);
     const env = {
-      ...(s3?.env ?? {}),
+      ...(t.s3?.env ?? {}),
       DATABASE_URL: t.databaseUrl,
       JWT_SECRET: TEST_JWT_SECRET,
       DATA_DIR: t.config.dataDir,

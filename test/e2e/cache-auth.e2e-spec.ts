@@ -8,7 +8,6 @@ import { CacheAuthProbeModule } from '../support/cache-auth-probe';
 import {
   bearer,
   createTeam,
-  eventually,
   issueToken,
   pauseTeam,
   resumeTeam,
@@ -17,6 +16,7 @@ import {
 } from '../support/teams';
 import { createTestApp, TEST_JWT_SECRET, TestApp } from '../support/test-app';
 import { AUTH_RECHECK_MS } from '../../src/auth/cache-auth.service';
+import { eventually, sleep } from '../support/wait';
 
 /**
  * Revocation, rotation and pause take effect within AUTH_RECHECK_MS (the one bound of verified
@@ -191,7 +191,7 @@ describe('CacheAuthGuard (through probe routes)', () => {
     it('honours a short expiry issued by the service', async () => {
       const short = await issueToken(t, acme, { expiresIn: '2s' });
       await get('/probe/read', short.token).expect(200);
-      await new Promise((resolve) => setTimeout(resolve, 2_100));
+      await sleep(2_100);
       expectError(await get('/probe/read', short.token), 401, 'unauthorized');
     });
 
@@ -235,7 +235,7 @@ describe('CacheAuthGuard (through probe routes)', () => {
       await eventually(async () => expect(await lastUsed()).toBeInstanceOf(Date));
       const first = await lastUsed();
       await get('/probe/read', fresh.token).expect(200);
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(300);
       expect(await lastUsed()).toEqual(first);
     });
 

@@ -12,10 +12,11 @@ import {
   vanishMidHeaders,
   vanishMidUpload,
 } from '../support/chaos-clients';
-import { listeningPort } from '../support/raw-http';
+import { listeningPort } from '../support/ports';
 import { startS3Server, TestS3Server } from '../support/s3-server';
-import { bearer, createTeam, eventually, issueToken } from '../support/teams';
+import { bearer, createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
+import { eventually } from '../support/wait';
 
 const MiB = 1024 * 1024;
 const SEED = Number(process.env.CHAOS_SEED ?? Date.now() % 1_000_000);

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { startScratchPostgres } from '../support/postgres-server';
 import { createTestApp, TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
 describe('health', () => {
   let t: TestApp;
@@ -57,7 +58,7 @@ async function expectEventually(check: () => Promise<boolean>, timeoutMs = 20_00
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check()) return;
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
   }
   throw new Error('condition not met in time');
 }

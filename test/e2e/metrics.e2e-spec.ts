@@ -3,8 +3,9 @@ import request from 'supertest';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { metricValue, parseMetrics, scrapeMetrics } from '../support/metrics';
 import { startS3Server, TestS3Server } from '../support/s3-server';
-import { bearer, createTeam, eventually, issueToken } from '../support/teams';
+import { bearer, createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
+import { eventually } from '../support/wait';
 
 const ARTIFACT_ROUTE = '/v8/artifacts/:hash';
 

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
-import { bearer, createTeam, eventually, issueToken } from '../support/teams';
+import { bearer, createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
 import { ageArtifact, blobExists, postEvents, storedHashes, turboEvent } from '../support/usage';
+import { eventually } from '../support/wait';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef-0123456789';
 

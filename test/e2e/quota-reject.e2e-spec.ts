@@ -4,6 +4,7 @@ import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { bearer, createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
 import { blobExists, storedHashes, sweep } from '../support/usage';
+import { sleep } from '../support/wait';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef-0123456789';
 
@@ -103,7 +104,7 @@ describe('QUOTA_MODE=reject (a hard quota)', () => {
       .set(bearer(ADMIN_TOKEN))
       .expect(200);
     // The auth layer caches the team for up to 3 s.
-    await new Promise((resolve) => setTimeout(resolve, 3_100));
+    await sleep(3_100);
     expect((await status(token)).body).toEqual({ status: 'paused' });
   });
 });

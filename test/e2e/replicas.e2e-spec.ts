@@ -9,10 +9,10 @@ import {
   putHeaders,
   Replicas,
   send,
-  sleep,
   startReplicaSet,
 } from '../support/replicas';
 import type { ServerProcess } from '../support/server-process';
+import { sleep } from '../support/wait';
 
 /** Past the documented staleness bound (INDEX_RECHECK_MS) with room for a loaded CI machine. */
 const SETTLED_MS = INDEX_RECHECK_MS + 500;

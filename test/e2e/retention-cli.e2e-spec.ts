@@ -2,10 +2,11 @@ import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
 import { makeDataDir, runCli, expectOneLineFailure } from '../support/server-process';
-import { createTeam, eventually, issueToken } from '../support/teams';
+import { createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
 import { createTestDatabase } from '../support/test-database';
 import { ageArtifact, blobExists, postEvents, storedHashes, turboEvent } from '../support/usage';
+import { eventually } from '../support/wait';
 
 /**
  * The retention, stats and deletion commands of the built CLI (bin/teamcache.js, compiled by

@@ -7,9 +7,10 @@ import request from 'supertest';
 import { ArtifactAccessRecorder } from '../../src/artifacts/artifact-access.recorder';
 import { SWEEP_LOCK_KEY } from '../../src/common/sweep-lock';
 import { getArtifact, putArtifact, randomHash } from '../support/artifacts';
-import { bearer, createTeam, eventually, issueToken } from '../support/teams';
+import { bearer, createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
 import { ageArtifact, blobExists, currentBlobKey, storedHashes, sweep } from '../support/usage';
+import { eventually } from '../support/wait';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef-0123456789';
 // No background sweeps: each test sweeps when it means to.

@@ -3,10 +3,12 @@ import * as fs from 'node:fs';
 import * as net from 'node:net';
 import type { Team } from '../../src/teams/team.entity';
 import { getArtifact, putArtifact, randomHash, sha256 } from '../support/artifacts';
-import { listeningPort, rawRequest } from '../support/raw-http';
-import { createTeam, eventually, issueToken } from '../support/teams';
+import { rawRequest } from '../support/raw-http';
+import { listeningPort } from '../support/ports';
+import { createTeam, issueToken } from '../support/teams';
 import { currentBlobKey } from '../support/usage';
 import { createTestApp, TestApp } from '../support/test-app';
+import { eventually, sleep } from '../support/wait';
 
 const IDLE_MS = 600;
 const REQUEST_MS = 2_500;
@@ -88,7 +90,7 @@ describe('limits on slow and stalled clients', () => {
     socket.on('data', (data) => (answer += data.toString()));
     socket.write(putHead(hash, token, body.length));
     for (let offset = 0; offset < body.length; offset += 4_096) {
-      await new Promise((r) => setTimeout(r, IDLE_MS / 3));
+      await sleep(IDLE_MS / 3);
       socket.write(body.subarray(offset, offset + 4_096));
     }
     await eventually(async () => expect(answer).toMatch(/^HTTP\/1.1 202/));

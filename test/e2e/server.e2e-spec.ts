@@ -11,6 +11,7 @@ import {
   runCli,
   ServerProcess,
 } from '../support/server-process';
+import { sleep } from '../support/wait';
 
 const appliedMigrations = (logs: string) => (logs.match(/applied migration/g) ?? []).length;
 
@@ -89,7 +90,7 @@ describe('teamcache serve (the built CLI, as `npm start` runs it)', () => {
       const upload = slowPut(server.url, token, hash, body);
       await upload.halfSent;
       server.child.kill('SIGTERM');
-      await new Promise((r) => setTimeout(r, 500));
+      await sleep(500);
       upload.sendRest();
       expect(await upload.status).toBe(202);
       expect(await server.exited).toBe(0);
@@ -151,7 +152,7 @@ async function waitFor(check: () => boolean, timeoutMs = 10_000) {
   const until = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > until) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 100));
+    await sleep(100);
   }
 }
 

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { startS3Server, TestS3Server } from '../support/s3-server';
 import { createTestApp, TestApp } from '../support/test-app';
+import { sleep } from '../support/wait';
 
 describe('readiness follows S3', () => {
   let s3: TestS3Server;
@@ -38,7 +39,7 @@ async function expectEventually(check: () => Promise<boolean>, timeoutMs = 10_00
   const until = Date.now() + timeoutMs;
   while (Date.now() < until) {
     if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    await sleep(200);
   }
   throw new Error('condition not met in time');
 }

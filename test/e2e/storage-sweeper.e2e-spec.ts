@@ -10,8 +10,9 @@ import { S3Storage } from '../../src/storage/s3-storage';
 import { StorageSweeper } from '../../src/storage/storage-sweeper';
 import { abortedPut, randomHash } from '../support/artifacts';
 import { startS3Server } from '../support/s3-server';
-import { createTeam, eventually, issueToken } from '../support/teams';
+import { createTeam, issueToken } from '../support/teams';
 import { createTestApp } from '../support/test-app';
+import { eventually, sleep } from '../support/wait';
 
 const HOUR_AGO = () => new Date(Date.now() - 3_600_000);
 
@@ -67,7 +68,7 @@ describe('StorageSweeper', () => {
 
       await sweeper.onApplicationShutdown();
       const afterShutdown = leaveTempFile(storage, 'after.part', HOUR_AGO());
-      await new Promise((r) => setTimeout(r, 300));
+      await sleep(300);
       expect(fs.existsSync(afterShutdown)).toBe(true);
     } finally {
       await sweeper.onApplicationShutdown();
@@ -84,7 +85,7 @@ describe('StorageSweeper', () => {
         calls += 1;
         running += 1;
         overlapped ||= running > 1;
-        await new Promise((r) => setTimeout(r, 50));
+        await sleep(50);
         running -= 1;
         if (calls === 1) throw new Error('storage down');
         return 2;

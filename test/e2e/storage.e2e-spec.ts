@@ -13,6 +13,7 @@ import { FsStorage } from '../../src/storage/fs-storage';
 import { S3Storage } from '../../src/storage/s3-storage';
 import { digestOf, digestStream, GeneratedBody } from '../support/blob-bodies';
 import { startS3Server } from '../support/s3-server';
+import { sleep } from '../support/wait';
 
 const MiB = 1024 * 1024;
 /** Above S3Storage's default 8 MiB part size: two parts then a short one. */
@@ -261,6 +262,6 @@ async function waitFor(condition: () => boolean, timeoutMs = 10_000) {
   const until = Date.now() + timeoutMs;
   while (!condition()) {
     if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await sleep(5);
   }
 }

@@ -3,10 +3,10 @@ import { randomBytes } from 'node:crypto';
 import request from 'supertest';
 import type { Team } from '../../src/teams/team.entity';
 import { chunkedPut, getArtifact, randomHash } from '../support/artifacts';
-import { expectContinuePut, listeningPort, rawRequest } from '../support/raw-http';
-import { startS3Server, TestS3Server } from '../support/s3-server';
+import { expectContinuePut, rawRequest } from '../support/raw-http';
+import { listeningPort } from '../support/ports';
 import { bearer, createTeam, issueToken } from '../support/teams';
-import { createTestApp, TestApp } from '../support/test-app';
+import { createTestApp, createTestAppOn, TestApp } from '../support/test-app';
 import { blobExists, storedBlobKeys } from '../support/usage';
 
 const MAX = 256 * 1024;
@@ -17,7 +17,6 @@ const MAX = 256 * 1024;
  * `Expect: 100-continue` (curl over 1 MiB, proxies).
  */
 describe.each(['fs', 's3'] as const)('upload framing on %s storage', (driver) => {
-  let s3: TestS3Server | undefined;
   let t: TestApp;
   let team: Team;
   let token: string;
@@ -25,16 +24,12 @@ describe.each(['fs', 's3'] as const)('upload framing on %s storage', (driver) =>
 
   beforeAll(async () => {
     Logger.overrideLogger(false);
-    if (driver === 's3') s3 = await startS3Server();
-    t = await createTestApp({ ...(s3?.env ?? {}), MAX_ARTIFACT_SIZE: String(MAX) });
+    t = await createTestAppOn(driver, { MAX_ARTIFACT_SIZE: String(MAX) });
     team = await createTeam(t, 'acme');
     token = (await issueToken(t, team)).token;
     port = await listeningPort(t.server);
   });
-  afterAll(async () => {
-    await t.close();
-    await s3?.close();
-  });
+  afterAll(() => t.close());
 
   describe('PUT with Transfer-Encoding: chunked', () => {
     it('stores the body and its counted size, and serves it back byte for byte', async () => {

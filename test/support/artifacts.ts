@@ -1,8 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import * as http from 'node:http';
 import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import request from 'supertest';
+import { listeningPort } from './ports';
 
 export const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
 
@@ -39,14 +39,9 @@ export function getArtifact(server: Server, token: string, hash: string, query =
     });
 }
 
-async function portOf(server: Server): Promise<number> {
-  if (!server.listening) await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as AddressInfo).port;
-}
-
 /** A PUT with Transfer-Encoding: chunked and no Content-Length (turbo never sends one). */
 export async function chunkedPut(server: Server, token: string, hash: string, body: Buffer) {
-  const port = await portOf(server);
+  const port = await listeningPort(server);
   return new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = http.request(
       {
@@ -79,7 +74,7 @@ export async function abortedPut(
   declared: number,
   sent: number,
 ): Promise<void> {
-  const port = await portOf(server);
+  const port = await listeningPort(server);
   await new Promise<void>((resolve) => {
     const req = http.request({
       host: '127.0.0.1',

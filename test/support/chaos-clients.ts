@@ -1,3 +1,4 @@
+import { sleep } from './wait';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as v8 from 'node:v8';
@@ -28,8 +29,6 @@ export function memoryAfterGc(): { heapUsed: number; rss: number } {
   const { heapUsed, rss } = process.memoryUsage();
   return { heapUsed, rss };
 }
-
-const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function connect(port: number): Promise<net.Socket> {
   return new Promise((resolve, reject) => {
@@ -62,7 +61,7 @@ export async function vanishMidUpload(
       `Content-Length: ${declared}\r\n\r\n`,
   );
   if (sent > 0) await new Promise((resolve) => socket.write(Buffer.alloc(sent, 7), resolve));
-  await pause(lingerMs);
+  await sleep(lingerMs);
   socket.destroy();
   await closed(socket);
 }
@@ -95,7 +94,7 @@ export async function vanishMidHeaders(port: number, head: string): Promise<void
   const socket = await connect(port);
   socket.on('error', () => undefined);
   socket.write(head);
-  await pause(5);
+  await sleep(5);
   socket.destroy();
   await closed(socket);
 }

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import * as net from 'node:net';
 
 export interface RawResponse {
@@ -18,12 +17,6 @@ export interface RawRequest {
   /** Extra header lines sent verbatim (duplicates, malformed ones). Content-Length is set from
    * `body` unless `headers` sets it. */
   rawHeaderLines?: string[];
-}
-
-/** The port a (test app's) server listens on, listening on 127.0.0.1 first if it does not yet. */
-export async function listeningPort(server: Server): Promise<number> {
-  if (!server.listening) await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return (server.address() as net.AddressInfo).port;
 }
 
 /**

@@ -173,5 +173,3 @@ export function putHeaders(upload: { tag: string; duration: number }): Record<st
     'x-artifact-duration': String(upload.duration),
   };
 }
-
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

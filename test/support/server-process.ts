@@ -1,6 +1,7 @@
 import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
+import { freePort } from './ports';
+import { sleep } from './wait';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -10,17 +11,6 @@ export const CLI = path.join(ROOT, 'bin/teamcache.js');
 /** A fresh DATA_DIR (0700, as mkdtemp makes it). */
 export function makeDataDir(): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), 'teamcache-srv-'));
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** The environment of a child process: ours minus anything that would pick a database. */
@@ -96,7 +86,7 @@ export class ServerProcess {
         () => false,
       );
       if (ok) return server;
-      await new Promise((r) => setTimeout(r, 200));
+      await sleep(200);
     }
     child.kill('SIGKILL');
     throw new Error(`server did not become healthy in ${timeoutMs} ms:\n${server.logs()}`);

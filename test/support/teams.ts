@@ -39,17 +39,3 @@ export function rotateTeamKey(t: HasApp, team: Team) {
 export const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
 
 export { TokenScope };
-
-/** Retries `check` until it passes or `timeoutMs` elapses; resolves to the elapsed time. */
-export async function eventually(check: () => Promise<void>, timeoutMs = 5_000): Promise<number> {
-  const started = Date.now();
-  for (;;) {
-    try {
-      await check();
-      return Date.now() - started;
-    } catch (error) {
-      if (Date.now() - started > timeoutMs) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
-}

@@ -1,3 +1,4 @@
+import { startS3Server, type TestS3Server } from './s3-server';
 import * as fs from 'node:fs';
 import type { Server } from 'node:http';
 import * as os from 'node:os';
@@ -62,6 +63,30 @@ export async function createTestApp(
       await app.close();
       await database.drop();
       fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The storages every artifact suite runs on. */
+export type StorageDriver = 'fs' | 's3';
+
+/**
+ * The real app on `driver` storage: fs under its DATA_DIR, or a fresh s3rver bucket on loopback
+ * that `close()` stops with the app. The one app + s3rver fixture of the e2e suites.
+ */
+export async function createTestAppOn(
+  driver: StorageDriver,
+  env: Record<string, string> = {},
+  options: Parameters<typeof createTestApp>[1] = {},
+): Promise<TestApp & { s3?: TestS3Server }> {
+  const s3 = driver === 's3' ? await startS3Server() : undefined;
+  const t = await createTestApp({ ...(s3?.env ?? {}), ...env }, options);
+  return {
+    ...t,
+    s3,
+    close: async () => {
+      await t.close();
+      await s3?.close();
     },
   };
 }
