@@ -108,7 +108,11 @@ describe('S3Storage start-up', () => {
   });
 
   it('keeps retrying an unreachable S3 for startupWaitMs, then fails naming it', async () => {
-    const port = await unusedPort();
+    // A port this test holds, whose every connection is dropped: a freed port could be taken
+    // by another test's server meanwhile and answer in its own way.
+    const refusing = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => refusing.listen(0, '127.0.0.1', resolve));
+    const { port } = refusing.address() as net.AddressInfo;
     const storage = new S3Storage(unreachableConfig(port), { startupWaitMs: 1_500 });
     const started = Date.now();
     try {
@@ -119,6 +123,7 @@ describe('S3Storage start-up', () => {
       expect(Date.now() - started).toBeLessThan(5_000);
     } finally {
       storage.onModuleDestroy();
+      await new Promise((resolve) => refusing.close(resolve));
     }
   });
 
@@ -138,11 +143,3 @@ describe('S3Storage start-up', () => {
     }
   });
 });
-
-async function unusedPort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
