@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { ConfigError, loadConfig } from './app-config';
+import { ConfigError, loadConfig, SECRET_VARIABLES } from './app-config';
 
 describe('loadConfig', () => {
   it('gives laptop defaults for an empty environment', () => {
@@ -65,6 +65,29 @@ describe('loadConfig', () => {
     } catch (error) {
       expect((error as Error).message).not.toContain('\n');
     }
+  });
+
+  // Every secret, given a value that breaks its rule (or leaves a companion missing): the error
+  // names the variable and never contains the value.
+  it.each([
+    ['JWT_SECRET', { JWT_SECRET: 'change-me-MARK-9f3a' }],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'MARK-9f3a-short' }],
+    ['ADMIN_TOKEN', { ADMIN_TOKEN: 'change-me-MARK-9f3a-0123456789abcdef0123' }],
+    ['METRICS_TOKEN', { METRICS_TOKEN: 'MARK-9f3a-short' }],
+    ['DATABASE_URL', { DATABASE_URL: 'mysql://app:MARK-9f3a@db:3306/teamcache' }],
+    ['DATABASE_URL', { DATABASE_URL: 'postgres://app:change-me-MARK-9f3a@db:5432/teamcache' }],
+    ['S3_SECRET_KEY', { S3_ENDPOINT: 'minio', S3_SECRET_KEY: 'change-me-MARK-9f3a' }],
+    ['S3_ACCESS_KEY', { S3_ENDPOINT: 'minio', S3_ACCESS_KEY: 'MARK-9f3a' }],
+  ])('never echoes the value of %s in a configuration error', (name, env) => {
+    let message = '';
+    try {
+      loadConfig(env);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain(name);
+    expect(message).not.toContain('MARK-9f3a');
+    expect(SECRET_VARIABLES.has(name)).toBe(true);
   });
 
   it('chooses the s3 driver when S3_ENDPOINT is set, and requires its keys', () => {

@@ -69,6 +69,19 @@ export function blobLifetimes(requestTimeoutMs: number): BlobLifetimes {
 
 export const APP_CONFIG = Symbol('APP_CONFIG');
 
+/**
+ * Variables whose values are secrets (tokens, keys, a URL with a password): a configuration
+ * error names them and the rule they broke, never their value.
+ */
+export const SECRET_VARIABLES: ReadonlySet<string> = new Set([
+  'JWT_SECRET',
+  'ADMIN_TOKEN',
+  'METRICS_TOKEN',
+  'DATABASE_URL',
+  'S3_ACCESS_KEY',
+  'S3_SECRET_KEY',
+]);
+
 /** A configuration problem, reported as one line naming the variable and what it expected. */
 export class ConfigError extends Error {}
 
@@ -78,7 +91,9 @@ function describe(error: ValidationError, env: Record<string, string | undefined
   const rule = expected.startsWith(error.property)
     ? expected.slice(error.property.length + 1)
     : expected;
-  return `${error.property} ${rule}${got === undefined ? '' : ` (got ${JSON.stringify(got)})`}`;
+  // A secret's value is never echoed: start-up errors end up in `docker compose logs`.
+  const echo = got !== undefined && !SECRET_VARIABLES.has(error.property);
+  return `${error.property} ${rule}${echo ? ` (got ${JSON.stringify(got)})` : ''}`;
 }
 
 /** Validates the environment once and returns the typed configuration, or throws ConfigError. */
