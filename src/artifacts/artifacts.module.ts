@@ -5,7 +5,6 @@ import { MetricsModule } from '../metrics/metrics.module';
 import { RateLimitModule } from '../rate-limit/rate-limit.module';
 import { ArtifactFastPath } from './artifact-fast-path';
 import { ArtifactStoreModule } from './artifact-store.module';
-import { BlobCollectionSweeper } from './blob-collection.sweeper';
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { Artifact } from './artifact.entity';
 import { ArtifactsController } from './artifacts.controller';
@@ -23,13 +22,7 @@ import { VanishedBlobRepair } from './vanished-blob.repair';
   ],
   // Status first: GET /v8/artifacts/status must match before GET /v8/artifacts/:hash.
   controllers: [CacheStatusController, ArtifactsController],
-  providers: [
-    ArtifactsService,
-    ArtifactAccessRecorder,
-    VanishedBlobRepair,
-    ArtifactFastPath,
-    BlobCollectionSweeper,
-  ],
-  exports: [ArtifactsService, ArtifactFastPath, BlobCollectionSweeper],
+  providers: [ArtifactsService, ArtifactAccessRecorder, VanishedBlobRepair, ArtifactFastPath],
+  exports: [ArtifactsService, ArtifactFastPath],
 })
 export class ArtifactsModule {}

@@ -23,7 +23,7 @@ export interface CollectionReport {
 
 /**
  * Collects what the one-commit-point design leaves behind, on fs and S3 alike (run by
- * BlobCollectionSweeper under the sweep lock, or directly by tests):
+ * the retention sweeper under the sweep lock, or directly by tests):
  * - superseded bodies: each upload has its own key, so a replaced upload's body stays until
  *   blob_garbage says it was replaced longer than the grace period ago (config.blobs.graceMs,
  *   twice the commit deadline): a reader that picked the old key just before is still served;

@@ -16,6 +16,7 @@ import {
 } from './artifact-reaper';
 import { teamPolicyOf } from '../teams/retention-policy';
 import { ArtifactsRepository } from '../artifacts/artifacts.repository';
+import { BlobCollector, type CollectionReport } from '../artifacts/blob-collector';
 import type { RetentionDefaults } from '../config/retention-defaults';
 import { withSweepLock } from '../common/sweep-lock';
 
@@ -27,6 +28,8 @@ export interface SweepReport {
   expired: RemovalResult;
   /** Least recently used, removed to bring a team under its quota (QUOTA_MODE=evict). */
   evicted: RemovalResult;
+  /** Superseded and orphan bodies, rows without bodies (BlobCollector), after retention. */
+  collected?: CollectionReport;
   durationMs: number;
 }
 
@@ -38,9 +41,10 @@ interface TeamRow {
 
 /**
  * Deletes expired artifacts and, under QUOTA_MODE=evict, the least recently used ones of teams
- * over quota: every RETENTION_SWEEP_INTERVAL_MS, on whichever replica gets the PostgreSQL
- * advisory lock (held by one dedicated connection for the whole sweep; the others skip).
- * A failed sweep is logged and retried at the next interval; it never stops the process.
+ * over quota, then collects superseded and orphan bodies (BlobCollector): every
+ * RETENTION_SWEEP_INTERVAL_MS, on whichever replica gets the PostgreSQL advisory lock (held by
+ * one dedicated connection for the whole sweep; the others skip). A failed sweep is logged and
+ * retried at the next interval; it never stops the process.
  */
 @Injectable()
 export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -54,6 +58,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
     private readonly dataSource: DataSource,
     private readonly reaper: ArtifactReaper,
     private readonly rows: ArtifactsRepository,
+    private readonly collector: BlobCollector,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.defaults = config.retention;
@@ -76,9 +81,11 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
     if (this.running) return;
     this.running = this.sweep()
       .then((report) => {
-        if (report.expired.artifacts + report.evicted.artifacts === 0) return;
+        const c = report.collected;
+        const collected = c ? c.superseded + c.orphans + c.vanishedRows + c.failures : 0;
+        if (report.expired.artifacts + report.evicted.artifacts + collected === 0) return;
         this.logger.log(
-          `retention sweep: expired ${report.expired.artifacts} artifacts (${report.expired.bytes} bytes), evicted ${report.evicted.artifacts} (${report.evicted.bytes} bytes) in ${report.durationMs} ms`,
+          `retention sweep: expired ${report.expired.artifacts} artifacts (${report.expired.bytes} bytes), evicted ${report.evicted.artifacts} (${report.evicted.bytes} bytes); blobs: ${c?.superseded ?? 0} superseded and ${c?.orphans ?? 0} orphans deleted, ${c?.vanishedRows ?? 0} rows without blobs dropped, ${c?.failures ?? 0} failures; in ${report.durationMs} ms`,
         );
       })
       .catch((error: unknown) =>
@@ -111,6 +118,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
           }
           report.teams += 1;
         }
+        report.collected = await this.collector.collect();
       });
       report.skipped = !outcome.locked;
       return report;

@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { Client } from 'pg';
 import { ArtifactVerifier } from '../../src/artifacts/artifact-verifier';
 import { BlobCollector } from '../../src/artifacts/blob-collector';
+import { RetentionSweeper } from '../../src/retention/retention-sweeper';
 import { BLOB_ADAPTER, BLOB_STORAGE, type BlobStorage } from '../../src/storage/blob-storage';
 import { artifactBlobKey, newBlobVersion } from '../../src/storage/blob-keys';
 import type { Team } from '../../src/teams/team.entity';
@@ -67,6 +68,21 @@ describe.each(['fs', 's3'] as const)('blob collection and verify on %s storage',
       await t.dataSource.query('SELECT 1 FROM blob_garbage WHERE blob_key = $1', [first]),
     ).toEqual([]);
     expect((await getArtifact(t.server, token, hash).expect(200)).body).toEqual(second);
+  });
+
+  it('runs as part of the retention sweep, under its lock', async () => {
+    const hash = randomHash();
+    await upload(hash, randomBytes(100));
+    const first = await currentBlobKey(t, team.id, hash);
+    await upload(hash, randomBytes(120));
+    await t.dataSource.query(
+      `UPDATE blob_garbage SET since = now() - interval '1 hour' WHERE blob_key = $1`,
+      [first],
+    );
+    const report = await t.app.get(RetentionSweeper).sweep();
+    expect(report.skipped).toBe(false);
+    expect(report.collected).toMatchObject({ superseded: 1, failures: 0 });
+    expect(await keysOf(hash)).toEqual([await currentBlobKey(t, team.id, hash)]);
   });
 
   it('deletes an orphan (no row names it) once older than the grace, not before', async () => {
