@@ -20,12 +20,27 @@ export function setupOpenApi(app: INestApplication): void {
         '(at /v8/artifacts and /artifacts), the admin API, health and metrics.',
     )
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'a cache token issued for a team' },
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: 'a cache token issued for a team',
+      },
       CACHE_TOKEN_AUTH,
     )
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN' }, ADMIN_TOKEN_AUTH)
+    // The admin and metrics tokens are static secrets of the operator's choosing, not JWTs
+    // (addBearerAuth would say JWT by default).
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'METRICS_TOKEN, when set' },
+      { type: 'http', scheme: 'bearer', bearerFormat: 'opaque', description: 'ADMIN_TOKEN' },
+      ADMIN_TOKEN_AUTH,
+    )
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'opaque',
+        description: 'METRICS_TOKEN, when set',
+      },
       METRICS_TOKEN_AUTH,
     )
     .build();

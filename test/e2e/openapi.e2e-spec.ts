@@ -87,9 +87,10 @@ describe('OpenAPI document and UI', () => {
 
   it('declares the bearer schemes and puts the cache and admin routes behind them', () => {
     expect(document.components.securitySchemes).toMatchObject({
-      'cache-token': { type: 'http', scheme: 'bearer' },
-      'admin-token': { type: 'http', scheme: 'bearer' },
-      'metrics-token': { type: 'http', scheme: 'bearer' },
+      'cache-token': { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+      // Static secrets, not JWTs.
+      'admin-token': { type: 'http', scheme: 'bearer', bearerFormat: 'opaque' },
+      'metrics-token': { type: 'http', scheme: 'bearer', bearerFormat: 'opaque' },
     });
     const put = document.paths['/v8/artifacts/{hash}'].put;
     expect(put.summary).toBeTruthy();
