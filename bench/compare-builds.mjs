@@ -59,7 +59,10 @@ try {
         ['hit', hit],
       ]) {
         const r = await load(server, hash, SECONDS);
-        results[server.label][what].push({ rps: Math.round(r.requests.average), p99: r.latency.p99 });
+        results[server.label][what].push({
+          rps: Math.round(r.requests.average),
+          p99: r.latency.p99,
+        });
       }
     }
   }
