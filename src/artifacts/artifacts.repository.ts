@@ -4,6 +4,7 @@ import { artifactBlobKey, parseBlobKey } from '../storage/blob-keys';
 import type { StoredBody } from '../storage/measured-body';
 import type { ArtifactHeaders, CurrentArtifact } from './artifact-index.cache';
 import type { UploadMetadata } from './upload-headers';
+import { BlobGarbageRepository } from './blob-garbage.repository';
 
 /** Runs SQL: the DataSource, or a transaction's manager, or the sweep's locked connection. */
 export interface SqlExecutor {
@@ -79,14 +80,16 @@ interface RowRefRecord {
 }
 
 /**
- * The queries of the `artifacts` table (and of `blob_garbage`, which only the artifact commit
- * and the sweeps touch). The commit point of an upload is `commitVersion`: until its
+ * The queries of the `artifacts` table. The commit point of an upload is `commitVersion`: until its
  * transaction commits, the new body is stored but invisible; after it, every reader that reads
  * the row gets the new body's key with the new body's headers.
  */
 @Injectable()
 export class ArtifactsRepository {
-  constructor(private readonly dataSource: DataSource) {}
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly garbage: BlobGarbageRepository,
+  ) {}
 
   /** The artifact's current body and headers, or null when it has no row. */
   async findCurrent(teamId: string, hash: string): Promise<CurrentArtifact | null> {
@@ -159,7 +162,10 @@ export class ArtifactsRepository {
           ],
         );
         if (previous.length > 0) {
-          await this.addGarbage([artifactBlobKey(teamId, hash, previous[0].blob_version)], manager);
+          await this.garbage.add(
+            [artifactBlobKey(teamId, hash, previous[0].blob_version)],
+            manager,
+          );
         }
         commit.beforeCommit?.();
       });
@@ -346,42 +352,5 @@ export class ArtifactsRepository {
       'DELETE FROM artifacts WHERE team_id = $1 RETURNING hash, size, blob_version',
       [teamId],
     );
-  }
-
-  /** Which of `keys` are listed in blob_garbage (their collection is already scheduled). */
-  async garbageAmong(keys: string[]): Promise<Set<string>> {
-    if (keys.length === 0) return new Set();
-    const rows: { blob_key: string }[] = await this.dataSource.query(
-      'SELECT blob_key FROM blob_garbage WHERE blob_key = ANY($1::varchar[])',
-      [keys],
-    );
-    return new Set(rows.map((row) => row.blob_key));
-  }
-
-  /** Schedules bodies for deletion after the grace period (a key listed twice keeps its first time). */
-  addGarbage(keys: string[], sql: SqlExecutor = this.dataSource): Promise<unknown> {
-    return sql.query(
-      'INSERT INTO blob_garbage (blob_key) SELECT unnest($1::varchar[]) ON CONFLICT DO NOTHING',
-      [keys],
-    );
-  }
-
-  /** Up to `limit` garbage keys scheduled more than `graceMs` ago. */
-  async dueGarbage(graceMs: number, limit: number): Promise<string[]> {
-    const rows: { blob_key: string }[] = await this.dataSource.query(
-      `SELECT blob_key FROM blob_garbage
-        WHERE since < now() - make_interval(secs => $1::double precision / 1000)
-        ORDER BY since LIMIT $2`,
-      [graceMs, limit],
-    );
-    return rows.map((row) => row.blob_key);
-  }
-
-  /** Forgets garbage keys whose bodies are deleted. */
-  async removeGarbage(keys: string[]): Promise<void> {
-    if (keys.length === 0) return;
-    await this.dataSource.query('DELETE FROM blob_garbage WHERE blob_key = ANY($1::varchar[])', [
-      keys,
-    ]);
   }
 }

@@ -4,6 +4,7 @@ import { BLOB_ADAPTER, BLOB_STORAGE, type BlobStorage } from '../storage/blob-st
 import { artifactBlobKey, parseBlobKey } from '../storage/blob-keys';
 import { TeamsService } from '../teams/teams.service';
 import { ArtifactsRepository } from './artifacts.repository';
+import { BlobGarbageRepository } from './blob-garbage.repository';
 import { KeyFilter } from './key-filter';
 
 /** Keys checked against the rows per query, and garbage bodies deleted per batch. */
@@ -43,6 +44,7 @@ export class BlobCollector {
   constructor(
     private readonly teams: TeamsService,
     private readonly rows: ArtifactsRepository,
+    private readonly garbage: BlobGarbageRepository,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
     @Inject(BLOB_ADAPTER) private readonly adapter: BlobStorage,
     @Inject(APP_CONFIG) config: AppConfig,
@@ -63,11 +65,11 @@ export class BlobCollector {
 
   private async collectSuperseded(report: CollectionReport): Promise<void> {
     for (;;) {
-      const keys = await this.rows.dueGarbage(this.graceMs, BATCH);
+      const keys = await this.garbage.due(this.graceMs, BATCH);
       if (keys.length === 0) return;
       const deleted = await this.deleteAll(keys, report);
       report.superseded += deleted.length;
-      await this.rows.removeGarbage(deleted);
+      await this.garbage.remove(deleted);
       if (deleted.length < keys.length) return;
     }
   }
@@ -94,7 +96,7 @@ export class BlobCollector {
   private async collectOrphans(teamId: string, keys: string[], report: CollectionReport) {
     if (keys.length === 0) return;
     const named = await this.rows.namedAmong(teamId, keys);
-    const scheduled = await this.rows.garbageAmong(keys);
+    const scheduled = await this.garbage.scheduledAmong(keys);
     const orphans = keys.filter((key) => !named.has(key) && !scheduled.has(key));
     if (orphans.length === 0) return;
     const deleted = await this.deleteAll(orphans, report);

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { ArtifactsRepository } from '../artifacts/artifacts.repository';
+import { BlobGarbageRepository } from '../artifacts/blob-garbage.repository';
 import { BLOB_STORAGE, BlobStorage } from '../storage/blob-storage';
 import { artifactBlobKey } from '../storage/blob-keys';
 
@@ -54,7 +54,7 @@ export class ArtifactReaper {
   private readonly logger = new Logger(ArtifactReaper.name);
 
   constructor(
-    private readonly rows: ArtifactsRepository,
+    private readonly garbage: BlobGarbageRepository,
     @Inject(BLOB_STORAGE) private readonly storage: BlobStorage,
   ) {}
 
@@ -94,7 +94,7 @@ export class ArtifactReaper {
     result.blobFailures = failed.length;
     if (failed.length > 0) {
       // Best effort: what is not listed here is still found by the orphan sweep.
-      await this.rows.addGarbage(failed).catch(() => undefined);
+      await this.garbage.add(failed).catch(() => undefined);
     }
     return result;
   }
