@@ -1,4 +1,4 @@
-import { QueryFailedError } from 'typeorm';
+import { QueryFailedError, QueryRunnerProviderAlreadyReleasedError } from 'typeorm';
 import { StorageUnavailableError } from '../storage/blob-storage';
 import { isDependencyFailure } from './dependency-failure';
 
@@ -20,6 +20,11 @@ describe('isDependencyFailure', () => {
     ['a query cut by shutdown (57P01)', queryFailed('57P01')],
     ['a query on a broken connection (08006)', queryFailed('08006')],
     ['too many connections (53300)', queryFailed('53300')],
+    ['a query whose connection was reset under it', queryFailed('ECONNRESET', 'read ECONNRESET')],
+    [
+      'a statement on a connection TypeORM already released',
+      new QueryRunnerProviderAlreadyReleasedError(),
+    ],
     [
       'a statement after the connection died mid-transaction',
       new Error('Client was closed and is not queryable'),
