@@ -1,6 +1,5 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/app-config';
-import { serve } from '../main';
 import { migrate } from './migrate.command';
 import { artifactsCommand } from './artifacts.command';
 import { statsCommand } from './stats.command';
@@ -16,7 +15,8 @@ export function buildProgram(): Command {
   program
     .command('serve')
     .description('serve the cache API (runs pending migrations first)')
-    .action(() => serve(loadConfig()));
+    // Loaded on demand: the HTTP app's modules would slow every other command.
+    .action(async () => (await import('../main')).serve(loadConfig()));
 
   program
     .command('migrate')
