@@ -1,9 +1,11 @@
 # syntax=docker/dockerfile:1
-# teamcache: `docker compose up -d` (see README, Deployment) or
+# teamcache: `docker compose up -d` (see docs/deployment.md) or
 #   docker build -t teamcache . && docker run -e DATABASE_URL=... -e JWT_SECRET=... teamcache
 
+# Node 24, the Active LTS line (supported until April 2028), pinned to a release: both stages use
+# the same tag, so the code runs on the Node it was compiled and installed with.
 # Build: compile TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:24.21.0-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: "prepare" would build before the sources are here.
@@ -14,7 +16,7 @@ COPY migrations ./migrations
 RUN npx tsc -p tsconfig.build.json
 
 # Runtime: production dependencies and the compiled code only.
-FROM node:20-bookworm-slim AS runtime
+FROM node:24.21.0-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     PORT=3000 \
     HOST=0.0.0.0 \
@@ -35,6 +37,7 @@ RUN ln -s /app/bin/teamcache.js /usr/local/bin/teamcache \
 # The image's own non-root user (uid 1000).
 USER node
 EXPOSE 3000
+# On the public PORT, which always serves /healthz (ADMIN_PORT moves only the admin routes).
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s --retries=3 \
   CMD ["node", "-e", "require('http').get({host:'127.0.0.1',port:process.env.PORT||3000,path:'/healthz',timeout:2000},r=>process.exit(r.statusCode===200?0:1)).on('error',()=>process.exit(1)).on('timeout',()=>process.exit(1))"]
 # Exec form: node is PID 1 and gets SIGTERM itself (in-flight requests drain on shutdown).
