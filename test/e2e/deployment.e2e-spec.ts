@@ -19,8 +19,8 @@ interface Service {
   env_file?: (string | { path: string })[];
   volumes?: string[];
   healthcheck?: { test?: string[] | string };
-  depends_on?: Record<string, { condition?: string }>;
-  command?: string;
+  depends_on?: Record<string, { condition?: string; required?: boolean }>;
+  command?: string | string[];
   profiles?: string[];
 }
 interface Compose {
@@ -71,6 +71,9 @@ function composeVariables(): { all: string[]; required: string[] } {
   return { all: [...new Set(all)], required: [...new Set(required)] };
 }
 
+/** Variables Docker Compose itself reads from .env (not interpolated, not the app's). */
+const COMPOSE_OWN = ['COMPOSE_PROFILES'];
+
 const environmentKeys = (service: Service) =>
   Array.isArray(service.environment)
     ? service.environment.map((entry) => entry.split('=')[0])
@@ -78,20 +81,21 @@ const environmentKeys = (service: Service) =>
 
 describe('docker-compose.yml', () => {
   const compose = parse(read('docker-compose.yml')) as Compose;
-  const { app, postgres, minio } = compose.services;
+  const { app, postgres, minio, seaweedfs } = compose.services;
 
-  it('has postgres, minio and app, each with a healthcheck', () => {
-    for (const name of ['postgres', 'minio', 'app']) {
+  it('has postgres, minio (or seaweedfs) and app, each with a healthcheck', () => {
+    for (const name of ['postgres', 'minio', 'seaweedfs', 'app']) {
       const test = compose.services[name]?.healthcheck?.test;
       expect(test?.length).toBeGreaterThan(0);
     }
   });
 
-  it('keeps PostgreSQL and MinIO data in named volumes', () => {
+  it('keeps PostgreSQL, MinIO and SeaweedFS data in named volumes', () => {
     const named = Object.keys(compose.volumes ?? {});
     for (const [service, target] of [
       [postgres, '/var/lib/postgresql/data'],
       [minio, '/data'],
+      [seaweedfs, '/data'],
     ] as const) {
       const mount = service.volumes?.find((v) => v.split(':')[1] === target);
       expect(mount).toBeDefined();
@@ -103,7 +107,8 @@ describe('docker-compose.yml', () => {
     expect(app.build).toBeDefined();
     expect(app.depends_on).toEqual({
       postgres: { condition: 'service_healthy' },
-      minio: { condition: 'service_healthy' },
+      minio: { condition: 'service_healthy', required: false },
+      seaweedfs: { condition: 'service_healthy', required: false },
     });
   });
 
@@ -132,9 +137,10 @@ describe('.env.example', () => {
     expect(SCHEMA_KEYS.filter((key) => !documented.includes(key))).toEqual([]);
   });
 
-  it('holds only variables the schema or docker-compose.yml know', () => {
+  it('holds only variables the schema, docker-compose.yml or Compose itself know', () => {
     const unknown = documented.filter(
-      (key) => !SCHEMA_KEYS.includes(key) && !compose.all.includes(key),
+      (key) =>
+        !SCHEMA_KEYS.includes(key) && !compose.all.includes(key) && !COMPOSE_OWN.includes(key),
     );
     expect(unknown).toEqual([]);
   });
@@ -153,10 +159,11 @@ describe('Dockerfile', () => {
   const froms = instructions.filter((i) => i.keyword === 'FROM');
   const runtime = instructions.slice(instructions.lastIndexOf(froms[froms.length - 1]));
 
-  it('is multi-stage on node:20-bookworm-slim', () => {
+  it('is multi-stage, every stage on one pinned node bookworm-slim release', () => {
     const stages = of('FROM').map((i) => i.args);
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    for (const stage of stages) expect(stage).toMatch(/^node:20-bookworm-slim AS \w+$/i);
+    for (const stage of stages) expect(stage).toMatch(/^node:\d+\.\d+\.\d+-bookworm-slim AS \w+$/i);
+    expect(new Set(stages.map((stage) => stage.split(' ')[0])).size).toBe(1);
     expect(runtime.some((i) => i.keyword === 'COPY' && i.args.startsWith('--from='))).toBe(true);
   });
 
