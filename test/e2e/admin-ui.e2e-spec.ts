@@ -3,36 +3,16 @@ import * as fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Browser, chromium, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
 import { putArtifact, randomHash } from '../support/artifacts';
+import { launchBrowser } from '../support/browser';
 import { createTeam, issueToken } from '../support/teams';
 import { createTestApp, TestApp } from '../support/test-app';
 
 const ADMIN_TOKEN = 'admin-token-0123456789abcdef-0123456789';
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DAYS = 14;
 const DAY_MS = 86_400_000;
-
-/** Headless Chromium as .ci/run installs it (Debian's package). */
-function launchChromium(): Promise<Browser> {
-  if (!fs.existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: apt-get install chromium (or set CHROMIUM_PATH)`);
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-}
 
 /** Two weeks of a busy team: uploads and remote/local hits and misses every day. */
 async function seedUsage(t: TestApp): Promise<void> {
@@ -91,7 +71,7 @@ describe('admin UI (/admin/ui)', () => {
     await new Promise<void>((resolve) => t.server.listen(0, '127.0.0.1', resolve));
     baseUrl = `http://127.0.0.1:${(t.server.address() as AddressInfo).port}`;
     await seedUsage(t);
-    browser = await launchChromium();
+    browser = await launchBrowser();
   });
   afterAll(async () => {
     await browser?.close();
