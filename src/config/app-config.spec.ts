@@ -111,4 +111,36 @@ describe('loadConfig', () => {
       region: 'us-east-1',
     });
   });
+
+  describe('the admin listener', () => {
+    it('shares PORT when ADMIN_PORT is unset', () => {
+      expect(loadConfig({}).admin).toBeUndefined();
+    });
+
+    it('binds ADMIN_PORT on loopback unless ADMIN_HOST says otherwise', () => {
+      expect(loadConfig({ ADMIN_PORT: '3001' }).admin).toEqual({ port: 3001, host: '127.0.0.1' });
+      expect(loadConfig({ ADMIN_PORT: '3001', ADMIN_HOST: '0.0.0.0' }).admin).toEqual({
+        port: 3001,
+        host: '0.0.0.0',
+      });
+    });
+
+    it.each([
+      [{ ADMIN_PORT: 'x' }, /ADMIN_PORT must be a port number/],
+      [{ ADMIN_PORT: '70000' }, /ADMIN_PORT must be a port number/],
+      [{ ADMIN_HOST: '0.0.0.0' }, /ADMIN_HOST needs ADMIN_PORT/],
+      [{ PORT: '4000', ADMIN_PORT: '4000' }, /ADMIN_PORT must differ from PORT/],
+    ])('refuses %j', (env, message) => {
+      expect(() => loadConfig(env)).toThrow(ConfigError);
+      expect(() => loadConfig(env)).toThrow(message);
+    });
+  });
+
+  it('reads LOG_FORMAT, unset by default (the logger then asks the terminal)', () => {
+    expect(loadConfig({}).logFormat).toBeUndefined();
+    expect(loadConfig({ LOG_FORMAT: 'pretty' }).logFormat).toBe('pretty');
+    expect(() => loadConfig({ LOG_FORMAT: 'xml' })).toThrow(
+      /LOG_FORMAT must be one of json, pretty/,
+    );
+  });
 });

@@ -18,9 +18,16 @@ export interface S3Config {
 export interface AppConfig {
   port: number;
   host: string;
+  /**
+   * ADMIN_PORT, ADMIN_HOST: the admin API and UI on a listener of their own (host defaults to
+   * loopback); unset: they share PORT with the cache API.
+   */
+  admin?: { port: number; host: string };
   dataDir: string;
   databaseUrl?: string;
   logLevel: EnvironmentSchema['LOG_LEVEL'];
+  /** LOG_FORMAT: unset = pretty when stdout is a terminal, else JSON lines. */
+  logFormat?: EnvironmentSchema['LOG_FORMAT'];
   shutdownTimeoutMs: number;
   /** WORKERS: HTTP worker processes sharing the port (node:cluster); 1 = no cluster. */
   workers: number;
@@ -111,12 +118,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     );
   }
   const dataDir = path.resolve(parsed.DATA_DIR);
+  checkAdminListener(parsed);
   return {
     port: parsed.PORT,
     host: parsed.HOST,
+    admin:
+      parsed.ADMIN_PORT === undefined
+        ? undefined
+        : { port: parsed.ADMIN_PORT, host: parsed.ADMIN_HOST ?? '127.0.0.1' },
     dataDir,
     databaseUrl: parsed.DATABASE_URL,
     logLevel: parsed.LOG_LEVEL,
+    logFormat: parsed.LOG_FORMAT,
     shutdownTimeoutMs: parsed.SHUTDOWN_TIMEOUT_MS,
     workers: parsed.WORKERS,
     jwtSecret: parsed.JWT_SECRET,
@@ -147,6 +160,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     blobs: blobLifetimes(parsed.REQUEST_TIMEOUT_MS),
   };
+}
+
+/** The admin listener needs its own port; a host alone would silently do nothing. */
+function checkAdminListener(env: EnvironmentSchema): void {
+  if (env.ADMIN_HOST !== undefined && env.ADMIN_PORT === undefined) {
+    throw new ConfigError('Invalid configuration: ADMIN_HOST needs ADMIN_PORT');
+  }
+  if (env.ADMIN_PORT !== undefined && env.ADMIN_PORT === env.PORT) {
+    throw new ConfigError(
+      'Invalid configuration: ADMIN_PORT must differ from PORT (unset it to serve the admin API on PORT)',
+    );
+  }
 }
 
 function storageConfig(env: EnvironmentSchema, dataDir: string): AppConfig['storage'] {

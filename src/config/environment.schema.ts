@@ -17,6 +17,7 @@ import { NotPlaceholder } from './placeholder-secret';
 import { MAX_RETENTION_DAYS, QUOTA_MODES } from './retention-defaults';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+const LOG_FORMATS = ['json', 'pretty'] as const;
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
@@ -53,6 +54,26 @@ export class EnvironmentSchema {
   @MinLength(1, { message: 'must be a host name or IP address to listen on' })
   HOST: string = '0.0.0.0';
 
+  /** Serve the admin API and UI on their own listener (absent from PORT when set). */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @Transform(toInt)
+  @IsInt({ message: 'must be a port number between 1 and 65535 (unset: the admin API is on PORT)' })
+  @Min(1, {
+    message: 'must be a port number between 1 and 65535 (unset: the admin API is on PORT)',
+  })
+  @Max(65535, {
+    message: 'must be a port number between 1 and 65535 (unset: the admin API is on PORT)',
+  })
+  ADMIN_PORT?: number;
+
+  /** Where the admin listener binds; loopback unless said otherwise. Needs ADMIN_PORT. */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsString()
+  @MinLength(1, { message: 'must be a host name or IP address to listen on' })
+  ADMIN_HOST?: string;
+
   @IsString()
   @MinLength(1, { message: 'must be a directory path' })
   DATA_DIR: string = './.data';
@@ -65,6 +86,12 @@ export class EnvironmentSchema {
 
   @IsIn(LOG_LEVELS, { message: `must be one of ${LOG_LEVELS.join(', ')}` })
   LOG_LEVEL: (typeof LOG_LEVELS)[number] = 'info';
+
+  /** json: one JSON object per line; pretty: readable lines (default when stdout is a terminal). */
+  @IsOptional()
+  @Transform(emptyToUndefined)
+  @IsIn(LOG_FORMATS, { message: `must be one of ${LOG_FORMATS.join(', ')}` })
+  LOG_FORMAT?: (typeof LOG_FORMATS)[number];
 
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of milliseconds >= 0' })
