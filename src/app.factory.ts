@@ -3,13 +3,16 @@ import { NestFactory } from '@nestjs/core';
 import type { RequestListener, Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { json, NextFunction, Request, Response } from 'express';
-import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
+import type { AppConfig } from './config/app-config';
 import { ArtifactFastPath } from './artifacts/artifact-fast-path';
 import { AppException } from './common/app-exception';
 import { guardJsonBody } from './common/json-guard';
 import { applyServerLimits } from './common/server-limits';
+import { AdminListener } from './http/admin-listener';
+import { scopedTo } from './http/listener-scope';
 import { RequestEnvelope } from './http/request-envelope';
+import { AppLogger } from './logging/app-logger';
 import { setupOpenApi } from './openapi/openapi';
 
 /** JSON bodies (queries, events, admin) are small; artifact bodies are never parsed. */
@@ -19,11 +22,12 @@ const JSON_LIMIT = '1mb';
 export async function createApp(options: AppModuleOptions): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(options), {
     bodyParser: false,
-    bufferLogs: true,
+    // Not buffered: a module that fails to initialise is reported in the same JSON lines.
+    logger: AppLogger.forStartup(options.config),
     // A failing dependency at start must reject (a clean exit with a message), not abort().
     abortOnError: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(app.get(AppLogger));
   app.disable('x-powered-by');
   // Whose X-Forwarded-For names the client (rate limits per IP behind a load balancer).
   app.set('trust proxy', options.config.trustProxy);
@@ -36,15 +40,17 @@ export async function createApp(options: AppModuleOptions): Promise<INestApplica
     req.method === 'PUT' ? next() : parseJson(req, res, (err?: unknown) => next(jsonError(err))),
   );
   setupOpenApi(app);
-  putFastPathInFront(app);
+  putFastPathInFront(app, options.config);
   return app;
 }
 
 /**
- * Every request enters RequestEnvelope (id, log line, CORS, HTTP metrics), then artifact GETs and
- * HEADs skip the Nest pipeline when they can (ArtifactFastPath).
+ * Every request enters RequestEnvelope (id, log line, CORS, HTTP metrics), then the listener's
+ * scope (with ADMIN_PORT, the public listener has no admin routes), then artifact GETs and HEADs
+ * skip the Nest pipeline when they can (ArtifactFastPath). The admin listener, started by
+ * `listen`, gets the same chain scoped to the admin routes.
  */
-function putFastPathInFront(app: INestApplication): void {
+function putFastPathInFront(app: INestApplication, config: AppConfig): void {
   const server = app.getHttpServer() as Server;
   const listeners = server.listeners('request') as RequestListener[];
   if (listeners.length !== 1) {
@@ -53,11 +59,43 @@ function putFastPathInFront(app: INestApplication): void {
     );
   }
   server.removeAllListeners('request');
-  const handler = app.get(RequestEnvelope).wrap(app.get(ArtifactFastPath).wrap(listeners[0]));
+  const envelope = app.get(RequestEnvelope);
+  const inner = app.get(ArtifactFastPath).wrap(listeners[0]);
+  const handler = envelope.wrap(scopedTo(config.admin ? 'public' : 'all', inner));
   server.on('request', handler);
   // Node would answer `Expect: 100-continue` with 100 at once; the upload route invites the
   // body itself once its checks pass (detachedBody), and every refusal comes before it.
   server.on('checkContinue', handler);
+  adminHandlers.set(app, envelope.wrap(scopedTo('admin', inner)));
+}
+
+const adminHandlers = new WeakMap<INestApplication, RequestListener>();
+
+/** Where a started app answers: its public URL and, with ADMIN_PORT, its admin URL. */
+export interface Listening {
+  /** The cache API, health and metrics (and the admin routes without ADMIN_PORT). */
+  url: string;
+  /** The admin API and UI of ADMIN_PORT; undefined when they share `url`. */
+  adminUrl?: string;
+}
+
+/**
+ * Starts the app's listeners: PORT on HOST, and ADMIN_PORT on ADMIN_HOST when set. Rejects when
+ * either cannot be bound. URLs name `localhost` for a wildcard host, as a browser would use it.
+ */
+export async function listen(app: INestApplication, config: AppConfig): Promise<Listening> {
+  await app.listen(config.port, config.host);
+  const url = `http://${hostForUrl(config.host)}:${config.port}`;
+  if (!config.admin) return { url };
+  const port = await app
+    .get(AdminListener)
+    .listen(adminHandlers.get(app)!, config.limits, config.admin);
+  return { url, adminUrl: `http://${hostForUrl(config.admin.host)}:${port}` };
+}
+
+function hostForUrl(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return 'localhost';
+  return host.includes(':') ? `[${host}]` : host;
 }
 
 /**

@@ -1,10 +1,21 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:http';
-import pino, { type Logger } from 'pino';
-import { createApp } from './app.factory';
+import type { INestApplication } from '@nestjs/common';
+import type { Logger } from 'pino';
+import { createApp, listen, type Listening } from './app.factory';
 import { resolveJwtSecret } from './tokens/jwt-secret';
 import { AppConfig } from './config/app-config';
 import { DatabaseEndpoint, openDatabase } from './database/database-endpoint';
+import { rootLogger } from './logging/root-logger';
+import { readyReport } from './ready-report';
+import { TeamsService } from './teams/teams.service';
+
+/** What a worker tells its primary once it answers (WORKERS > 1): one ready report for all. */
+interface WorkerReady {
+  teamcache: 'ready';
+  listening: Listening;
+  teamCount: number;
+}
 
 /**
  * `teamcache serve`: start (or adopt) the database, serve HTTP, and on SIGTERM/SIGINT stop
@@ -15,8 +26,8 @@ import { DatabaseEndpoint, openDatabase } from './database/database-endpoint';
 export async function serve(config: AppConfig): Promise<void> {
   // A missing or weak JWT_SECRET stops start-up before the database is touched.
   resolveJwtSecret(config);
-  // The same JSON lines as the app's logger, also for what happens before and after the app.
-  const logger = pino({ level: config.logLevel }).child({ context: 'teamcache' });
+  // The same lines as the app's logger, also for what happens before and after the app.
+  const logger = rootLogger(config).child({ context: 'teamcache' });
   if (cluster.isWorker) return serveHttp(config, logger, { claim: false, worker: true });
   if (config.workers > 1) return superviseWorkers(config, logger);
   return serveHttp(config, logger, { claim: true, worker: false });
@@ -27,18 +38,27 @@ async function serveHttp(
   logger: Logger,
   role: { claim: boolean; worker: boolean },
 ): Promise<void> {
-  const database = await openDatabase(config, { claim: role.claim, log: (l) => logger.info(l) });
-  let app;
+  // The primary has said how the database was reached; a worker's adoption of it is detail.
+  const log = (line: string) => (role.worker ? logger.debug(line) : logger.info(line));
+  const database = await openDatabase(config, { claim: role.claim, log });
+  let app: INestApplication | undefined;
+  let listening: Listening;
   try {
     app = await createApp({ config, databaseUrl: database.url });
-    await app.listen(config.port, config.host);
+    listening = await listen(app, config);
   } catch (error) {
+    await app?.close().catch(() => undefined);
     await database.release();
     throw error;
   }
-  logger.info(
-    `listening on http://${config.host}:${config.port} (storage: ${config.storage.driver})`,
-  );
+  const teamCount = await app.get(TeamsService).count();
+  if (role.worker) {
+    const ready: WorkerReady = { teamcache: 'ready', listening, teamCount };
+    process.send?.(ready);
+  } else {
+    for (const line of readyReport(config, listening, teamCount))
+      logger.info(line.fields, line.msg);
+  }
 
   let stopping = false;
   const stop = async (signal: NodeJS.Signals) => {
@@ -92,8 +112,16 @@ async function superviseWorkers(config: AppConfig, logger: Logger): Promise<void
     logger.error(`worker ${worker.process.pid} exited (${signal ?? code}); starting another`);
     fork();
   });
+  // The ready report once every worker answers, with the last one's view of the teams.
+  let readyWorkers = 0;
+  cluster.on('message', (_worker, message: Partial<WorkerReady>) => {
+    if (message?.teamcache !== 'ready' || ++readyWorkers !== config.workers) return;
+    const lines = readyReport(config, message.listening!, message.teamCount!);
+    lines[0].msg += ` (${config.workers} workers)`;
+    for (const line of lines) logger.info(line.fields, line.msg);
+  });
   for (let i = 0; i < config.workers; i++) fork();
-  logger.info(`primary ${process.pid} started ${config.workers} workers`);
+  logger.debug(`primary ${process.pid} started ${config.workers} workers`);
 
   const stop = async (signal: NodeJS.Signals, exitCode = 0) => {
     if (stopping && exitCode === 0) return;

@@ -1,9 +1,13 @@
 import { Module } from '@nestjs/common';
+import { AdminListener } from './admin-listener';
 import { RequestEnvelope } from './request-envelope';
 
-/** The HTTP edge every request passes (RequestEnvelope), installed on the server by app.factory. */
+/**
+ * The HTTP edge every request passes (RequestEnvelope), installed on the server by app.factory,
+ * and the admin listener of ADMIN_PORT.
+ */
 @Module({
-  providers: [RequestEnvelope],
-  exports: [RequestEnvelope],
+  providers: [RequestEnvelope, AdminListener],
+  exports: [RequestEnvelope, AdminListener],
 })
 export class RequestEnvelopeModule {}

@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { levels } from 'pino';
 import { pinoHttp, type HttpLogger } from 'pino-http';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
-import { requestId, requestLogOptions } from '../logging/logging.module';
+import { requestId, requestLogOptions } from '../logging/request-log';
 import { METRICS_PATH, UNMATCHED_ROUTE } from '../metrics/http-metrics';
 import { MetricsService } from '../metrics/metrics.service';
 import { cacheCorsFor } from './cache-cors';

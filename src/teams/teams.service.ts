@@ -34,6 +34,11 @@ export class TeamsService {
     return this.teams.findOneByOrFail({ id: team.id });
   }
 
+  /** How many teams exist (paused ones included). */
+  count(): Promise<number> {
+    return this.teams.count();
+  }
+
   list(): Promise<Team[]> {
     return this.teams.find({ order: { createdAt: 'ASC', slug: 'ASC' } });
   }

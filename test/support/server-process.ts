@@ -22,6 +22,10 @@ function childEnv(env: Record<string, string>): NodeJS.ProcessEnv {
     'DATA_DIR',
     'JWT_SECRET',
     'ADMIN_TOKEN',
+    'ADMIN_PORT',
+    'ADMIN_HOST',
+    'LOG_FORMAT',
+    'WORKERS',
     'S3_ENDPOINT',
   ]) {
     delete base[key];
