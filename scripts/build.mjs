@@ -53,4 +53,6 @@ const result = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], {
 });
 if (result.status !== 0) process.exit(result.status ?? 1);
 writeFileSync(STAMP, `${current}\n`);
-process.stderr.write(`teamcache: compiled dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+process.stderr.write(
+  `teamcache: compiled dist/ in ${((Date.now() - started) / 1000).toFixed(1)} s\n`,
+);
