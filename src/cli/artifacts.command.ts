@@ -1,18 +1,36 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { Command } from 'commander';
-import { ArtifactStoreModule } from '../artifacts/artifact-store.module';
-import { ArtifactVerifier } from '../artifacts/artifact-verifier';
 import { loadConfig } from '../config/app-config';
-import { ArtifactPurgeService } from '../retention/artifact-purge.service';
-import { RetentionModule } from '../retention/retention.module';
-import { StorageModule } from '../storage/storage.module';
 import { parseDuration } from '../tokens/duration';
 import { withAdminContext } from './admin-context';
 import { printJson } from './output';
 
-/** Runs a command with the artifact store, retention services and blob storage. */
-function withArtifacts<T>(run: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  return withAdminContext(loadConfig(), run, [StorageModule, RetentionModule, ArtifactStoreModule]);
+/** The artifact store, retention services and blob storage, loaded only when a command runs. */
+async function artifactServices() {
+  const [{ ArtifactStoreModule }, { ArtifactVerifier }, retention, purge, storage] =
+    await Promise.all([
+      import('../artifacts/artifact-store.module'),
+      import('../artifacts/artifact-verifier'),
+      import('../retention/retention.module'),
+      import('../retention/artifact-purge.service'),
+      import('../storage/storage.module'),
+    ]);
+  return {
+    modules: [storage.StorageModule, retention.RetentionModule, ArtifactStoreModule],
+    ArtifactVerifier,
+    ArtifactPurgeService: purge.ArtifactPurgeService,
+  };
+}
+
+type ArtifactServices = Awaited<ReturnType<typeof artifactServices>>;
+
+/** Runs a command with the artifact services. */
+async function withArtifacts<T>(
+  run: (app: INestApplicationContext, services: ArtifactServices) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig();
+  const services = await artifactServices();
+  return withAdminContext(config, (app) => run(app, services), services.modules);
 }
 
 /** `teamcache artifacts purge|verify`. */
@@ -26,8 +44,8 @@ export function artifactsCommand(): Command {
     .action(async (options: { team: string; olderThan?: string }) => {
       if (options.olderThan !== undefined) parseDuration(options.olderThan);
       printJson(
-        await withArtifacts((app) =>
-          app.get(ArtifactPurgeService).purge(options.team, options.olderThan),
+        await withArtifacts((app, s) =>
+          app.get(s.ArtifactPurgeService).purge(options.team, options.olderThan),
         ),
       );
     });
@@ -42,7 +60,7 @@ export function artifactsCommand(): Command {
       'drop what differs or is missing, so it becomes a miss and is uploaded again',
     )
     .action(async (options: { team?: string; repair?: boolean }) => {
-      const report = await withArtifacts((app) => app.get(ArtifactVerifier).verify(options));
+      const report = await withArtifacts((app, s) => app.get(s.ArtifactVerifier).verify(options));
       printJson(report);
       if (report.findings.some((finding) => !finding.repaired)) process.exitCode = 1;
     });

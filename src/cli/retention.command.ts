@@ -2,16 +2,33 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { Command } from 'commander';
 import { loadConfig } from '../config/app-config';
 import { parseQuotaSetting, parseRetentionSetting } from '../teams/retention-policy';
-import { RetentionModule } from '../retention/retention.module';
-import { TeamDeletionService } from '../retention/team-deletion.service';
-import { TeamPolicyService } from '../retention/team-policy.service';
-import { StorageModule } from '../storage/storage.module';
 import { withAdminContext } from './admin-context';
 import { printJson } from './output';
 
-/** Runs a command with the retention services (and blob storage, to delete blobs). */
-function withRetention<T>(run: (app: INestApplicationContext) => Promise<T>): Promise<T> {
-  return withAdminContext(loadConfig(), run, [StorageModule, RetentionModule]);
+/**
+ * The retention services and blob storage (to delete blobs), loaded only when a command runs:
+ * storage brings the S3 client, which `teams list` and the others need not load.
+ */
+async function retentionServices() {
+  const [{ RetentionModule }, { TeamDeletionService }, { TeamPolicyService }, { StorageModule }] =
+    await Promise.all([
+      import('../retention/retention.module'),
+      import('../retention/team-deletion.service'),
+      import('../retention/team-policy.service'),
+      import('../storage/storage.module'),
+    ]);
+  return { modules: [StorageModule, RetentionModule], TeamDeletionService, TeamPolicyService };
+}
+
+type RetentionServices = Awaited<ReturnType<typeof retentionServices>>;
+
+/** Runs a command with the retention services. */
+async function withRetention<T>(
+  run: (app: INestApplicationContext, services: RetentionServices) => Promise<T>,
+): Promise<T> {
+  const config = loadConfig();
+  const services = await retentionServices();
+  return withAdminContext(config, (app) => run(app, services), services.modules);
 }
 
 interface PolicyOptions {
@@ -25,7 +42,7 @@ export function addTeamRetentionCommands(teams: Command): void {
     .command('policy <team>')
     .description("show a team's retention and quota (and where each comes from) as JSON")
     .action(async (team: string) =>
-      printJson(await withRetention((app) => app.get(TeamPolicyService).get(team))),
+      printJson(await withRetention((app, s) => app.get(s.TeamPolicyService).get(team))),
     );
 
   teams
@@ -41,7 +58,7 @@ export function addTeamRetentionCommands(teams: Command): void {
       if (options.retentionDays !== undefined) parseRetentionSetting(options.retentionDays);
       if (options.quota !== undefined) parseQuotaSetting(options.quota);
       const change = { retentionDays: options.retentionDays, quota: options.quota };
-      printJson(await withRetention((app) => app.get(TeamPolicyService).set(team, change)));
+      printJson(await withRetention((app, s) => app.get(s.TeamPolicyService).set(team, change)));
     });
 
   teams
@@ -54,6 +71,6 @@ export function addTeamRetentionCommands(teams: Command): void {
           `not deleting team ${JSON.stringify(team)} without --yes: its tokens, artifacts and usage history go for good`,
         );
       }
-      printJson(await withRetention((app) => app.get(TeamDeletionService).delete(team)));
+      printJson(await withRetention((app, s) => app.get(s.TeamDeletionService).delete(team)));
     });
 }

@@ -1,9 +1,6 @@
 import { Command } from 'commander';
 import { loadConfig } from '../config/app-config';
-import { StatsModule } from '../stats/stats.module';
 import { parsePeriod } from '../stats/stats-period';
-import { StatsService } from '../stats/stats.service';
-import { StorageModule } from '../storage/storage.module';
 import { withAdminContext } from './admin-context';
 import { printJson } from './output';
 import { formatStatsReport } from './stats-report';
@@ -18,8 +15,15 @@ export function statsCommand(): Command {
     .option('--json', 'print the full statistics (with the daily series) as JSON')
     .action(async (team: string, options: { from?: string; to?: string; json?: boolean }) => {
       parsePeriod(options.from, options.to);
+      const config = loadConfig();
+      // Loaded here, not at the top: storage brings the S3 client, which other commands skip.
+      const [{ StatsModule }, { StatsService }, { StorageModule }] = await Promise.all([
+        import('../stats/stats.module'),
+        import('../stats/stats.service'),
+        import('../storage/storage.module'),
+      ]);
       const stats = await withAdminContext(
-        loadConfig(),
+        config,
         (app) => app.get(StatsService).teamStats(team, options.from, options.to),
         [StorageModule, StatsModule],
       );
