@@ -114,11 +114,19 @@ function isComplete(cacheDir: string): boolean {
 
 /** `@sparticuz/chromium`'s bin/ and version; its exports map hides package.json, hence the walk up. */
 function packagedChromium(): { binDir: string; version: string } {
-  const root = path.resolve(path.dirname(require.resolve('@sparticuz/chromium')), '..');
-  const { version } = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as {
-    version: string;
-  };
-  return { binDir: path.join(root, 'bin'), version };
+  let root = path.dirname(require.resolve('@sparticuz/chromium'));
+  for (;;) {
+    const manifest = path.join(root, 'package.json');
+    if (fs.existsSync(manifest)) {
+      const { name, version } = JSON.parse(fs.readFileSync(manifest, 'utf8')) as {
+        name?: string;
+        version: string;
+      };
+      if (name === '@sparticuz/chromium') return { binDir: path.join(root, 'bin'), version };
+    }
+    if (path.dirname(root) === root) throw new Error('@sparticuz/chromium: package.json not found');
+    root = path.dirname(root);
+  }
 }
 
 /**
