@@ -13,6 +13,7 @@ import { AdminListener } from './http/admin-listener';
 import { scopedTo } from './http/listener-scope';
 import { RequestEnvelope } from './http/request-envelope';
 import { AppLogger } from './logging/app-logger';
+import { NxCacheFrontend } from './nx/nx-cache.frontend';
 import { setupOpenApi } from './openapi/openapi';
 
 /** JSON bodies (queries, events, admin) are small; artifact bodies are never parsed. */
@@ -46,8 +47,9 @@ export async function createApp(options: AppModuleOptions): Promise<INestApplica
 
 /**
  * Every request enters RequestEnvelope (id, log line, CORS, HTTP metrics), then the listener's
- * scope (with ADMIN_PORT, the public listener has no admin routes), then artifact GETs and HEADs
- * skip the Nest pipeline when they can (ArtifactFastPath). The admin listener, started by
+ * scope (with ADMIN_PORT, the public listener has no admin routes), then the Nx cache API
+ * (NxCacheFrontend), then artifact GETs and HEADs skip the Nest pipeline when they can
+ * (ArtifactFastPath). The admin listener, started by
  * `listen`, gets the same chain scoped to the admin routes.
  */
 function putFastPathInFront(app: INestApplication, config: AppConfig): void {
@@ -60,7 +62,7 @@ function putFastPathInFront(app: INestApplication, config: AppConfig): void {
   }
   server.removeAllListeners('request');
   const envelope = app.get(RequestEnvelope);
-  const inner = app.get(ArtifactFastPath).wrap(listeners[0]);
+  const inner = app.get(NxCacheFrontend).wrap(app.get(ArtifactFastPath).wrap(listeners[0]));
   const handler = envelope.wrap(scopedTo(config.admin ? 'public' : 'all', inner));
   server.on('request', handler);
   // Node would answer `Expect: 100-continue` with 100 at once; the upload route invites the

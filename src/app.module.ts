@@ -12,6 +12,7 @@ import { HealthModule } from './health/health.module';
 import { LoggingModule } from './logging/logging.module';
 import { RequestEnvelopeModule } from './http/request-envelope.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { NxModule } from './nx/nx.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RetentionSweepModule } from './retention/retention-sweep.module';
 import { StorageModule } from './storage/storage.module';
@@ -43,6 +44,7 @@ export class AppModule {
         TeamsModule,
         AdminModule,
         ArtifactsModule,
+        NxModule,
         EventsModule,
         RetentionSweepModule,
         ...extraImports,

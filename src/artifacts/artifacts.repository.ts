@@ -48,6 +48,16 @@ export interface ArtifactVersionCommit {
   meta: UploadMetadata;
   /** Called just before COMMIT: throwing there rolls the commit back (the upload's deadline). */
   beforeCommit?: () => void;
+  /** Commit only if the artifact has no row yet (Nx entries are immutable), else ArtifactExistsError. */
+  ifAbsent?: boolean;
+}
+
+/** An `ifAbsent` commit found the artifact already stored: nothing was written. */
+export class ArtifactExistsError extends Error {
+  constructor(hash: string) {
+    super(`artifact ${hash} already exists`);
+    this.name = 'ArtifactExistsError';
+  }
 }
 
 /** The team of an upload was deleted before its row could be written. */
@@ -138,6 +148,7 @@ export class ArtifactsRepository {
           'SELECT blob_version FROM artifacts WHERE team_id = $1 AND hash = $2',
           [teamId, hash],
         );
+        if (commit.ifAbsent && previous.length > 0) throw new ArtifactExistsError(hash);
         await manager.query(
           `INSERT INTO artifacts (team_id, hash, size, duration_ms, tag, sha, dirty_hash, client_ci,
                                   client_interactive, blob_version, content_sha256)

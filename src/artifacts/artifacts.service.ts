@@ -13,7 +13,12 @@ import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { artifactBlobKey, newBlobVersion } from '../storage/blob-keys';
 import type { StoredBody } from '../storage/measured-body';
 import { ArtifactHeaders, ArtifactIndexCache, CurrentArtifact } from './artifact-index.cache';
-import { ArtifactSummaryRow, ArtifactsRepository, TeamGoneError } from './artifacts.repository';
+import {
+  ArtifactExistsError,
+  ArtifactSummaryRow,
+  ArtifactsRepository,
+  TeamGoneError,
+} from './artifacts.repository';
 import type { FoundArtifact } from './send-artifact';
 import { VanishedBlobRepair } from './vanished-blob.repair';
 import type { UploadMetadata } from './upload-headers';
@@ -41,6 +46,10 @@ export class UploadDeadlineError extends Error {
     super(`upload took ${Math.round(elapsedMs)} ms, over the ${deadlineMs} ms commit deadline`);
     this.name = 'UploadDeadlineError';
   }
+}
+
+function artifactExists(): AppException {
+  return AppException.conflict(`this artifact already exists (entries are immutable)`);
 }
 
 @Injectable()
@@ -73,15 +82,19 @@ export class ArtifactsService {
    * its quota is refused before the body is read. An upload that took longer than the commit
    * deadline (REQUEST_TIMEOUT_MS) is refused with 503 (the sweeper may already count its body
    * as an orphan). Rejects with 401 when the team was deleted meanwhile. Either way its body is
-   * deleted again.
+   * deleted again. `ifAbsent` (Nx: entries are immutable): an artifact that already exists is
+   * refused with 409 conflict, before the body is read when this process already knows it, else
+   * at the commit (which then writes nothing).
    */
   async upload(
     teamId: string,
     hash: string,
     body: Readable,
     meta: UploadMetadata,
+    options: { ifAbsent?: boolean } = {},
   ): Promise<StoredBody> {
     const started = performance.now();
+    if (options.ifAbsent && (await this.currentOf(teamId, hash))) throw artifactExists();
     await this.quota.assertCanStore(teamId, hash, meta.size ?? 0);
     const version = newBlobVersion();
     const key = artifactBlobKey(teamId, hash, version);
@@ -101,13 +114,24 @@ export class ArtifactsService {
     };
     try {
       beforeCommit();
-      await this.rows.commitVersion({ teamId, hash, version, stored, meta, beforeCommit });
+      await this.rows.commitVersion({
+        teamId,
+        hash,
+        version,
+        stored,
+        meta,
+        beforeCommit,
+        ifAbsent: options.ifAbsent,
+      });
     } catch (error) {
       // Known not committed: the body goes now (a failure leaves it to the orphan sweep).
       // Any other failure may have committed after all, so the body stays for the sweeps.
-      if (error instanceof TeamGoneError || error instanceof UploadDeadlineError) {
-        await this.storage.delete(key).catch(() => undefined);
-      }
+      const notCommitted =
+        error instanceof TeamGoneError ||
+        error instanceof UploadDeadlineError ||
+        error instanceof ArtifactExistsError;
+      if (notCommitted) await this.storage.delete(key).catch(() => undefined);
+      if (error instanceof ArtifactExistsError) throw artifactExists();
       if (error instanceof TeamGoneError) {
         throw AppException.unauthorized('the team of this token no longer exists');
       }

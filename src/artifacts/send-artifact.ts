@@ -4,6 +4,7 @@ import { errorBody } from '../common/error-body';
 import { ErrorCode } from '../common/error-codes';
 import type { MetricsService } from '../metrics/metrics.service';
 import type { BlobDownload } from '../storage/blob-storage';
+import type { CacheTool } from '../storage/blob-keys';
 import type { ArtifactHeaders } from './artifact-index.cache';
 import { binaryHeaders, NOT_FOUND } from './artifact-responses';
 
@@ -21,7 +22,8 @@ const NOT_FOUND_BODY = JSON.stringify(errorBody(ErrorCode.NotFound, NOT_FOUND));
  * Answers a GET or HEAD of an artifact, for every frontend: 200 with the stored size and the
  * upload's headers (protocol.md: x-artifact-duration always, tag/sha/dirty-hash when uploaded,
  * never Content-Encoding) and the body for GET; or 404 in the error shape. Counts the lookup
- * (GET only: turbo's --dry HEADs are no hits) and the bytes handed to the client, once.
+ * (GET only: turbo's --dry HEADs are no hits) and the bytes handed to the client, once, under
+ * the client's `tool`.
  * A storage failure mid-body, or a client gone, cuts the response (never a short body that
  * looks whole). Anything thrown before the first byte is written leaves `res` untouched.
  */
@@ -31,8 +33,9 @@ export async function sendArtifact(
   found: FoundArtifact | null,
   teamSlug: string,
   metrics: MetricsService,
+  tool: CacheTool = 'turbo',
 ): Promise<void> {
-  if (method === 'GET') metrics.recordLookup(teamSlug, found ? 'hit' : 'miss');
+  if (method === 'GET') metrics.recordLookup(teamSlug, found ? 'hit' : 'miss', tool);
   if (!found) {
     res.writeHead(404, {
       'content-type': 'application/json; charset=utf-8',
@@ -49,7 +52,7 @@ export async function sendArtifact(
   const { bytes } = found.blob;
   if (bytes) {
     res.end(bytes);
-    metrics.recordDownload(teamSlug, bytes.length);
+    metrics.recordDownload(teamSlug, bytes.length, tool);
     return;
   }
   // The bytes handed to the client, counted when the response closes: a client that has read
@@ -57,6 +60,6 @@ export async function sendArtifact(
   const { stream } = found.blob;
   let sent = 0;
   stream.on('data', (chunk: Buffer) => (sent += chunk.length));
-  res.once('close', () => metrics.recordDownload(teamSlug, sent));
+  res.once('close', () => metrics.recordDownload(teamSlug, sent, tool));
   await pipeline(stream, res).catch(() => res.destroy());
 }

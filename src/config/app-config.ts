@@ -53,6 +53,8 @@ export interface AppConfig {
   retention: RetentionDefaults & { sweepIntervalMs: number };
   /** How long stored bodies that no row names may be in use: see blobLifetimes(). */
   blobs: BlobLifetimes;
+  /** NX_ON_OUTAGE, NX_TIMEOUT_MS: the Nx routes' answer to a dependency outage, and its bound. */
+  nx: { onOutage: 'miss' | 'fail'; timeoutMs: number };
 }
 
 export interface BlobLifetimes {
@@ -159,6 +161,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       sweepIntervalMs: parsed.RETENTION_SWEEP_INTERVAL_MS,
     },
     blobs: blobLifetimes(parsed.REQUEST_TIMEOUT_MS),
+    nx: { onOutage: parsed.NX_ON_OUTAGE, timeoutMs: parsed.NX_TIMEOUT_MS },
   };
 }
 

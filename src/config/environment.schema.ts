@@ -18,6 +18,7 @@ import { MAX_RETENTION_DAYS, QUOTA_MODES } from './retention-defaults';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LOG_FORMATS = ['json', 'pretty'] as const;
+const NX_OUTAGE_MODES = ['miss', 'fail'] as const;
 
 const toInt = ({ value }: { value: unknown }) =>
   typeof value === 'string' && /^\s*-?\d+\s*$/.test(value) ? Number(value) : value;
@@ -234,6 +235,20 @@ export class EnvironmentSchema {
   // Node's timers hold at most 2^31-1 ms (about 24.8 days); a longer interval would fire at once.
   @Max(2_147_483_647, { message: 'must be at most 2147483647 milliseconds (about 24 days)' })
   RETENTION_SWEEP_INTERVAL_MS: number = 600_000;
+
+  /**
+   * What the Nx routes answer while the database or storage is down: miss (GET 404, PUT 403, so
+   * Nx goes on without the cache) or fail (503, which stops the Nx run).
+   */
+  @IsIn(NX_OUTAGE_MODES, { message: `must be one of ${NX_OUTAGE_MODES.join(', ')}` })
+  NX_ON_OUTAGE: (typeof NX_OUTAGE_MODES)[number] = 'miss';
+
+  /** How long the Nx routes wait for the database and storage before treating it as an outage. */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds from 100 to 600000' })
+  @Min(100, { message: 'must be a whole number of milliseconds from 100 to 600000' })
+  @Max(600_000, { message: 'must be a whole number of milliseconds from 100 to 600000' })
+  NX_TIMEOUT_MS: number = 10_000;
 }
 
 export type EnvironmentKey = keyof EnvironmentSchema;

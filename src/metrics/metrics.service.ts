@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { CacheTool } from '../storage/blob-keys';
 import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
 
 export type CacheLookupResult = 'hit' | 'miss';
@@ -28,20 +29,29 @@ export class MetricsService {
   });
   private readonly uploadedBytes = new Counter({
     name: 'teamcache_artifact_uploaded_bytes_total',
-    help: 'Artifact bytes stored by uploads, by team',
-    labelNames: ['team'] as const,
+    help: 'Artifact bytes stored by uploads, by team and tool (turbo, nx)',
+    labelNames: ['team', 'tool'] as const,
     registers: [this.registry],
   });
   private readonly downloadedBytes = new Counter({
     name: 'teamcache_artifact_downloaded_bytes_total',
-    help: 'Artifact bytes sent by downloads, by team',
-    labelNames: ['team'] as const,
+    help: 'Artifact bytes sent by downloads, by team and tool (turbo, nx)',
+    labelNames: ['team', 'tool'] as const,
     registers: [this.registry],
   });
   private readonly cacheLookups = new Counter({
     name: 'teamcache_cache_lookups_total',
-    help: 'Artifact downloads (GET), by team and result: hit (200) or miss (404)',
-    labelNames: ['team', 'result'] as const,
+    help: 'Artifact downloads (GET), by team, tool (turbo, nx) and result: hit (200) or miss (404)',
+    labelNames: ['team', 'tool', 'result'] as const,
+    registers: [this.registry],
+  });
+  private readonly nxRefusals = new Counter({
+    name: 'teamcache_nx_refusals_total',
+    help:
+      'Nx cache requests not answered plainly, by method and reason (outage: database or storage ' +
+      'down or slow, answered per NX_ON_OUTAGE; unauthorized; forbidden: paused team, read-only ' +
+      'token, quota; exists: 409; invalid; error)',
+    labelNames: ['method', 'reason'] as const,
     registers: [this.registry],
   });
   private readonly storageErrors = new Counter({
@@ -74,16 +84,21 @@ export class MetricsService {
     this.httpDuration.observe(labels, seconds);
   }
 
-  recordUpload(team: string, bytes: number): void {
-    this.uploadedBytes.inc({ team }, bytes);
+  recordUpload(team: string, bytes: number, tool: CacheTool = 'turbo'): void {
+    this.uploadedBytes.inc({ team, tool }, bytes);
   }
 
-  recordDownload(team: string, bytes: number): void {
-    this.downloadedBytes.inc({ team }, bytes);
+  recordDownload(team: string, bytes: number, tool: CacheTool = 'turbo'): void {
+    this.downloadedBytes.inc({ team, tool }, bytes);
   }
 
-  recordLookup(team: string, result: CacheLookupResult): void {
-    this.cacheLookups.inc({ team, result });
+  recordLookup(team: string, result: CacheLookupResult, tool: CacheTool = 'turbo'): void {
+    this.cacheLookups.inc({ team, tool, result });
+  }
+
+  /** `reason` is one of NxRefusal's fixed words, never client text. */
+  recordNxRefusal(method: string, reason: string): void {
+    this.nxRefusals.inc({ method, reason });
   }
 
   recordStorageError(): void {
