@@ -4,10 +4,12 @@ import { TeamsAndTokens1795669500000 } from './1795669500000-TeamsAndTokens';
 import { ArtifactsAndEvents1795670097497 } from './1795670097497-ArtifactsAndEvents';
 import { RetentionAndQuotas1795672744589 } from './1795672744589-RetentionAndQuotas';
 import { ArtifactVersions1795700000000 } from './1795700000000-ArtifactVersions';
+import { CacheRequestCounts1795984147895 } from './1795984147895-CacheRequestCounts';
 
 export const MIGRATIONS: MixedList<new () => unknown> = [
   TeamsAndTokens1795669500000,
   ArtifactsAndEvents1795670097497,
   RetentionAndQuotas1795672744589,
   ArtifactVersions1795700000000,
+  CacheRequestCounts1795984147895,
 ];
