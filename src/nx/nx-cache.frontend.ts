@@ -17,6 +17,7 @@ import { setRouteLabel } from '../http/request-envelope';
 import { MetricsService } from '../metrics/metrics.service';
 import { MAX_NX_HASH_LENGTH, nxStoredHash } from '../storage/blob-keys';
 import { type NxMethod, nxAnswerFor } from './nx-answers';
+import { NxUsageRecorder } from './nx-usage.recorder';
 
 /** Nx's self-hosted cache API: `/v1/cache/{hash}` after the configured base URL. */
 const ROUTE = /^\/+v1\/+cache\/+([^/?]*)(?:\?.*)?$/;
@@ -44,6 +45,7 @@ export class NxCacheFrontend {
     private readonly artifacts: ArtifactsService,
     private readonly auth: CacheAuthService,
     private readonly metrics: MetricsService,
+    private readonly usage: NxUsageRecorder,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.trust = compileTrust(config.trustProxy);
@@ -71,11 +73,12 @@ export class NxCacheFrontend {
     method: NxMethod,
     hash: string,
   ): Promise<void> {
+    let principal: CachePrincipal | undefined;
     try {
       if (!NX_HASH.test(hash)) {
         throw AppException.badRequest(`hash must be 1 to ${MAX_NX_HASH_LENGTH} decimal digits`);
       }
-      const principal = await this.bounded(
+      principal = await this.bounded(
         this.auth.authenticate({
           authorization: req.headers.authorization,
           query: {},
@@ -85,13 +88,36 @@ export class NxCacheFrontend {
       );
       if (method === 'GET') await this.download(res, principal, hash);
       else await this.upload(req, res, principal, hash);
+      this.usage.recordAnswer(principal.teamId, method, res.statusCode);
     } catch (error) {
       if (res.headersSent) {
         res.destroy();
         return;
       }
-      this.refuse(res, method, error, req.url);
+      const status = this.refuse(res, method, error, req.url);
+      const teamId = principal?.teamId ?? this.refusedWriter(req, method, status)?.teamId;
+      if (teamId) this.usage.recordAnswer(teamId, method, status);
     }
+  }
+
+  /**
+   * For a PUT that authentication refused with 403, the verified token's principal when only
+   * the write was refused (a read-only token), so the refusal counts for its team; read from the
+   * verification just cached, without I/O. Undefined when its team would be refused a read too
+   * (a paused team), or when the token was not verified.
+   */
+  private refusedWriter(
+    req: IncomingMessage,
+    method: NxMethod,
+    status: number,
+  ): CachePrincipal | undefined {
+    if (method !== 'PUT' || status !== 403) return undefined;
+    return this.auth.peek({
+      authorization: req.headers.authorization,
+      query: {},
+      requirement: CacheRequirement.Read,
+      client: '',
+    });
   }
 
   private async download(res: ServerResponse, principal: CachePrincipal, hash: string) {
@@ -122,8 +148,11 @@ export class NxCacheFrontend {
     res.end('OK');
   }
 
-  /** The Nx answer to `error` (nxAnswerFor), in text/plain exactly (Nx checks it on a 401). */
-  private refuse(res: ServerResponse, method: NxMethod, error: unknown, url?: string): void {
+  /**
+   * Answers the Nx answer to `error` (nxAnswerFor), in text/plain exactly (Nx checks it on a
+   * 401); returns its status.
+   */
+  private refuse(res: ServerResponse, method: NxMethod, error: unknown, url?: string): number {
     const answer = nxAnswerFor(method, error, this.config.nx.onOutage);
     this.metrics.recordNxRefusal(method, answer.reason);
     if (answer.reason === 'outage' || answer.reason === 'error') {
@@ -140,6 +169,7 @@ export class NxCacheFrontend {
       ...(method === 'PUT' ? { connection: 'close' } : {}),
     });
     res.end(body);
+    return answer.status;
   }
 
   /**
