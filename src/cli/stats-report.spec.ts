@@ -62,6 +62,28 @@ describe('formatStatsReport', () => {
       byCi: [{ name: 'github-actions', ...usage }],
     },
     daily: [],
+    tools: {
+      turbo: {
+        countedBy: 'client-events',
+        hits: 3,
+        misses: 2,
+        hitRate: 0.6,
+        timeSavedMs: 3_200,
+        uploads: 2,
+        refusedUploads: null,
+        storage: { artifacts: 3, bytes: 3200 },
+      },
+      nx: {
+        countedBy: 'server',
+        hits: 2,
+        misses: 1,
+        hitRate: 0.6667,
+        timeSavedMs: null,
+        uploads: 1,
+        refusedUploads: 2,
+        storage: { artifacts: 1, bytes: 1000 },
+      },
+    },
   };
 
   it('prints the summary, the top artifacts and the clients', () => {
@@ -77,6 +99,17 @@ describe('formatStatsReport', () => {
     expect(report).toMatch(/^bbbb +1 +800ms +gone$/m);
     expect(report).toMatch(/^ci: github-actions +1 +2 +1 +0 +1$/m);
     expect(report.endsWith('\n')).toBe(true);
+  });
+
+  it('splits the usage by tool, with - where a tool does not report a number', () => {
+    const report = formatStatsReport(stats);
+    const section = report.slice(report.indexOf('By tool\n'), report.indexOf('Top artifacts'));
+    expect(section.split('\n').slice(1, 4)).toEqual([
+      expect.stringMatching(/^tool +hits +misses +hit rate +time saved +uploads +refused +stored$/),
+      expect.stringMatching(/^turbo +3 +2 +60\.0% +3s +2 +- +3 \(3\.1 KiB\)$/),
+      expect.stringMatching(/^nx +2 +1 +66\.7% +- +1 +2 +1 \(1000 B\)$/),
+    ]);
+    expect(section).toContain('nx: counted by the server');
   });
 
   it('says so when nothing was hit', () => {

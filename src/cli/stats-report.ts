@@ -1,5 +1,6 @@
 import { formatBytes } from '../common/byte-size';
 import type { TeamStats } from '../stats/stats.service';
+import type { ToolSplit } from '../stats/tool-split';
 
 /** `1h 02m 03s`, `4m 05s`, `12s`, `250ms`. */
 export function formatDuration(ms: number): string {
@@ -36,7 +37,36 @@ export function pairs(rows: [string, string][]): string[] {
   return rows.map(([label, value]) => `${label.padEnd(width)}  ${value}`);
 }
 
-/** What `teamcache stats <team>` prints: a summary and two tables, for people. */
+/**
+ * "By tool": each tool's lookups, uploads and storage, and where its numbers come from; `-`
+ * where a tool's number is not known (nx reports no time saved, turbo's refusals are not counted).
+ */
+export function toolTable(tools: ToolSplit): string[] {
+  const n = (value: number) => value.toLocaleString('en-US');
+  const orDash = (value: number | null, format: (v: number) => string) =>
+    value === null ? '-' : format(value);
+  return [
+    ...table(
+      ['tool', 'hits', 'misses', 'hit rate', 'time saved', 'uploads', 'refused', 'stored'],
+      (['turbo', 'nx'] as const).map((tool) => {
+        const t = tools[tool];
+        return [
+          tool,
+          n(t.hits),
+          n(t.misses),
+          formatRate(t.hitRate),
+          orDash(t.timeSavedMs, formatDuration),
+          n(t.uploads),
+          orDash(t.refusedUploads, n),
+          `${n(t.storage.artifacts)} (${formatBytes(t.storage.bytes)})`,
+        ];
+      }),
+    ),
+    '  turbo: from its usage events; nx: counted by the server, per UTC day',
+  ];
+}
+
+/** What `teamcache stats <team>` prints: a summary and three tables, for people. */
 export function formatStatsReport(stats: TeamStats): string {
   const n = (value: number) => value.toLocaleString('en-US');
   const { remote, local } = stats;
@@ -57,7 +87,10 @@ export function formatStatsReport(stats: TeamStats): string {
       ['runs (sessions)', n(stats.sessions)],
     ]),
     '',
-    'Top artifacts (remote hits)',
+    'By tool',
+    ...toolTable(stats.tools),
+    '',
+    'Top artifacts (turbo remote hits)',
     ...(stats.topArtifacts.length === 0
       ? ['  none in this period']
       : table(
