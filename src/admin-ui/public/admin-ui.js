@@ -128,7 +128,28 @@
     );
   }
 
+  /** `tools`: one row per client tool; – where the tool does not report a number. */
+  function renderTools(tools) {
+    const known = (value, format) => (value === null ? '–' : format(value));
+    $('tools').replaceChildren(
+      ...['turbo', 'nx'].map((name) => {
+        const t = tools[name];
+        return row([
+          [name],
+          [number(t.hits), 'num'],
+          [number(t.misses), 'num'],
+          [percent(t.hitRate), 'num'],
+          [known(t.timeSavedMs, duration), 'num'],
+          [number(t.uploads), 'num'],
+          [known(t.refusedUploads, number), 'num'],
+          [`${number(t.storage.artifacts)} (${bytes(t.storage.bytes)})`, 'num'],
+        ]);
+      }),
+    );
+  }
+
   function renderTables(stats) {
+    renderTools(stats.tools);
     $('top-artifacts').replaceChildren(
       ...(stats.topArtifacts.length
         ? stats.topArtifacts.map((a) =>
