@@ -9,7 +9,9 @@ import { formatStatsReport } from './stats-report';
 export function statsCommand(): Command {
   return new Command('stats')
     .argument('<team>', 'slug or team id')
-    .description("a team's cache usage: hits, misses, time saved, storage, top artifacts, clients")
+    .description(
+      "a team's cache usage: hits, misses, time saved, storage, by tool (turbo, nx), top artifacts, clients",
+    )
     .option('--from <date>', 'start, an ISO date or date-time (default: 30 days before --to)')
     .option('--to <date>', 'end, an ISO date (that whole day) or date-time (default: now)')
     .option('--json', 'print the full statistics (with the daily series) as JSON')
