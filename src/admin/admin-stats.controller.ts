@@ -25,7 +25,7 @@ const TOOL_USAGE = (countedBy: string, notCounted: string) => ({
   description: notCounted,
 });
 
-/** The `tools` split of the stats (StatsService TeamStats, ToolUsage); the rest: README. */
+/** The `tools` split of the stats (StatsService TeamStats, ToolUsage); the rest: docs/http-api.md. */
 const ApiToolSplit = () =>
   ApiOkResponse({
     description: '`tools`: the usage split by client tool',

@@ -100,6 +100,6 @@ export const ApiTeamStats = () =>
     }),
     ApiQuery({ name: 'from', required: false, description: 'ISO date (default: to - 30 days)' }),
     ApiQuery({ name: 'to', required: false, description: 'ISO date, inclusive (default: now)' }),
-    ApiResponse({ status: 200, description: 'see README, Statistics' }),
+    ApiResponse({ status: 200, description: 'the team statistics (docs/cli.md, Statistics)' }),
     ApiErrors(400),
   );

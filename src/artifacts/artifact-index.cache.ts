@@ -31,7 +31,7 @@ interface Entry {
  * database round trip. An entry is the whole row a reader needs, never a part of one, so it can
  * only ever pair a body with that body's own headers. It is trusted for `ttlMs`: this is the
  * bound on how long another process's upload, replacement or deletion stays unseen here (the
- * README's consistency model). A change made through this process forgets the key at once,
+ * docs/consistency.md). A change made through this process forgets the key at once,
  * and a read that began before it never stores what it read. Nothing here ever deletes a row
  * or a body: an entry only answers reads.
  */

@@ -21,7 +21,7 @@ import { TtlCache } from './ttl-cache';
 /**
  * How long a verified token is trusted without reading its record and its team again: the
  * bound on how long a revocation, an expiry by record, a key rotation, a team pause or a team
- * deletion takes to reach every request of every process (README "Tokens"). A busy token costs
+ * deletion takes to reach every request of every process (docs/consistency.md). A busy token costs
  * two primary-key reads per interval.
  */
 export const AUTH_RECHECK_MS = 2_000;

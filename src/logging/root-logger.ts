@@ -37,7 +37,8 @@ export function rootLogger(settings: LogSettings = {}): Logger {
       ? pretty({
           sync: true,
           translateTime: 'SYS:HH:MM:ss.l',
-          ignore: 'pid,hostname,context',
+          // The start-up report's fields repeat what its message says.
+          ignore: 'pid,hostname,context,url,adminUrl,adminUi,storage',
           messageFormat: '{if context}[{context}] {end}{msg}',
         })
       : pino.destination({ dest: 1, sync: true });
