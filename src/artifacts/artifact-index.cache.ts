@@ -30,7 +30,7 @@ interface Entry {
  * The artifact rows (and absences) of recent lookups, so that a hit or a repeated miss costs no
  * database round trip. An entry is the whole row a reader needs, never a part of one, so it can
  * only ever pair a body with that body's own headers. It is trusted for `ttlMs`: this is the
- * bound on how long another process's upload, replacement or deletion stays unseen here (the
+ * bound on how long another process's upload, replacement or deletion stays unseen here (see
  * docs/consistency.md). A change made through this process forgets the key at once,
  * and a read that began before it never stores what it read. Nothing here ever deletes a row
  * or a body: an entry only answers reads.
