@@ -123,6 +123,8 @@ export class NxCacheFrontend {
   private async download(res: ServerResponse, principal: CachePrincipal, hash: string) {
     const found = await this.bounded(
       this.artifacts.find(principal.teamId, nxStoredHash(hash), 'GET'),
+      undefined,
+      (late) => late?.blob?.stream.destroy(),
     );
     await sendArtifact(res, 'GET', found, principal.teamSlug, this.metrics, 'nx');
   }
@@ -156,9 +158,11 @@ export class NxCacheFrontend {
     const answer = nxAnswerFor(method, error, this.config.nx.onOutage);
     this.metrics.recordNxRefusal(method, answer.reason);
     if (answer.reason === 'outage' || answer.reason === 'error') {
+      // The client hears a generic message; the operator reads what really happened.
+      const cause = error instanceof Error ? error.message : String(error);
       this.logger.warn(
-        { url, status: answer.status },
-        `Nx ${method} answered ${answer.status}: ${answer.message}`,
+        { url, status: answer.status, cause },
+        `Nx ${method} answered ${answer.status}: ${cause}`,
       );
     }
     const body = `${answer.message}\n`;
@@ -175,24 +179,36 @@ export class NxCacheFrontend {
   /**
    * `work`, or a DependencyUnavailableError once NX_TIMEOUT_MS passed (counted from `after`
    * when given): Nx has no client timeout, so a request held here would hang the user's CI job.
+   * `work` goes on after a timeout; `releaseLate` gets what it yields then (e.g. a body opened
+   * for a GET already answered), so nothing it opened stays open.
    */
-  private bounded<T>(work: Promise<T>, after: Promise<void> = Promise.resolve()): Promise<T> {
+  private bounded<T>(
+    work: Promise<T>,
+    after: Promise<void> = Promise.resolve(),
+    releaseLate?: (value: T) => void,
+  ): Promise<T> {
     const ms = this.config.nx.timeoutMs;
     let timer: NodeJS.Timeout | undefined;
+    let timedOut = false;
+    work.then(
+      (value) => {
+        if (timedOut) releaseLate?.(value);
+      },
+      () => undefined,
+    );
     // A body that never completes fails the upload itself; the clock starts only at its end.
     const never = new Promise<never>(() => undefined);
     const expired = after.then(
       () =>
         new Promise<never>((_resolve, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new DependencyUnavailableError(
-                  `the database or storage did not answer within NX_TIMEOUT_MS (${ms} ms)`,
-                ),
+          timer = setTimeout(() => {
+            timedOut = true;
+            reject(
+              new DependencyUnavailableError(
+                `the database or storage did not answer within NX_TIMEOUT_MS (${ms} ms)`,
               ),
-            ms,
-          );
+            );
+          }, ms);
         }),
       () => never,
     );
