@@ -4,8 +4,11 @@
 // machine, same run; teamcache on S3 (s3rver on loopback) as information. Prints ratios.
 // Transfers are also run against a minimal node:http server, the machine's own ceiling.
 // Misses are measured with GET: autocannon waits for a body after a HEAD answer that carries a
-// Content-Length, so HEAD cannot be measured with it.
+// Content-Length, so HEAD cannot be measured with it. On each teamcache, the Nx routes
+// (/v1/cache/{hash}) are loaded next to the turbo routes, in the same way: Nx / turbo ratios.
+// --small-gets: only the small GET loads (hits and misses), no transfers.
 //   npm run bench -- [--duration 10] [--connections 64] [--large-mib 1024] [--workers 1] [--no-s3]
+//                    [--small-gets]
 import autocannon from 'autocannon';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -13,6 +16,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { peakRssMiB, resetPeakRss, startMinimalServer, startPeer, startTeamcache } from './lib/servers.mjs';
+import { NX, putSmall, TURBO } from './lib/routes.mjs';
 import { download, sha256Of, upload } from './lib/transfer.mjs';
 
 const { values: opts } = parseArgs({
@@ -23,6 +27,7 @@ const { values: opts } = parseArgs({
     'large-mib': { type: 'string', default: '1024' },
     workers: { type: 'string', default: '1' },
     'no-s3': { type: 'boolean', default: false },
+    'small-gets': { type: 'boolean', default: false },
   },
 });
 const DURATION = Number(opts.duration);
@@ -32,8 +37,7 @@ const TRANSFER = Number(opts['transfer-mib']) * MiB;
 const LARGE = Number(opts['large-mib']) * MiB;
 const CHUNK = randomBytes(MiB);
 const QUERY = '?slug=bench';
-// A hex hash that is never uploaded (a non-hex one would be a 400 for teamcache).
-const MISS = 'ffffffffffffffff';
+const SMALL_GETS_ONLY = opts['small-gets'];
 
 const hex = () => randomBytes(8).toString('hex');
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
@@ -43,16 +47,16 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
  * server: that measures the client. With `threads` 2 it uses every core, and the server that
  * needs less CPU per request keeps more of them: that measures the server.
  */
-async function load(server, method, hash, threads = 1, duration = DURATION) {
+async function load(server, hash, threads = 1, duration = DURATION, route = TURBO) {
   const result = await autocannon({
-    url: `${server.url}/v8/artifacts/${hash}${QUERY}`,
-    method,
+    url: `${server.url}${route.path(hash)}`,
+    method: 'GET',
     connections: CONNECTIONS,
     duration,
     headers: { Authorization: `Bearer ${server.token}` },
     ...(threads > 1 ? { workers: threads } : {}),
   });
-  const expected = method === 'GET' && hash !== MISS ? 200 : undefined;
+  const expected = hash !== route.miss ? 200 : undefined;
   return {
     rps: result.requests.average,
     p99: result.latency.p99,
@@ -105,28 +109,40 @@ async function rawDiskCopy(size) {
  * `--duration` is the load time per server and measurement, in two halves.
  */
 async function measureAll(servers, reference) {
-  const results = new Map([...servers, reference].map((server) => [server, {}]));
+  const results = new Map([...servers, reference].filter(Boolean).map((server) => [server, {}]));
   const each = async (what, fn) => {
     for (const server of servers) {
       console.error(`${what}: ${server.label} ...`);
       results.get(server)[what] = await fn(server);
     }
   };
-  const small = hex();
-  for (const server of servers) await upload(server.url, server.token, small, 10 * 1024, CHUNK, QUERY);
-  // Loads run in two halves, the servers in order then in reverse (A B B A), so a slow spell
-  // of the machine weighs on every server alike; the halves are averaged.
-  const loads = async (what, hash, threads) => {
-    const halves = new Map(servers.map((server) => [server, []]));
-    for (const order of [servers, [...servers].reverse()]) {
-      for (const server of order) {
-        console.error(`${what}: ${server.label} ...`);
-        halves.get(server).push(await load(server, 'GET', hash, threads, DURATION / 2));
+  // Every server's turbo routes; a teamcache's Nx routes right after its turbo routes. The same
+  // 10 KiB body is the small hit of both.
+  const targets = servers.flatMap((server) => [
+    { server, route: TURBO, small: hex() },
+    ...(server.nx ? [{ server, route: NX, small: NX.newHash() }] : []),
+  ]);
+  for (const { server, route, small } of targets) {
+    if (route === TURBO) await upload(server.url, server.token, small, 10 * 1024, CHUNK, QUERY);
+    else await putSmall(server, route, small, CHUNK.subarray(0, 10 * 1024));
+  }
+  const labelOf = ({ server, route }) => (route === TURBO ? server.label : `${server.label} Nx`);
+  // Loads run in two halves, the targets in order then in reverse (A B B A), so a slow spell
+  // of the machine weighs on every server and route alike; the halves are averaged.
+  const loads = async (what, hit, threads) => {
+    const halves = new Map(targets.map((target) => [target, []]));
+    for (const order of [targets, [...targets].reverse()]) {
+      for (const target of order) {
+        console.error(`${what}: ${labelOf(target)} ...`);
+        const hash = hit ? target.small : target.route.miss;
+        halves.get(target).push(await load(target.server, hash, threads, DURATION / 2, target.route));
       }
     }
-    for (const server of servers) {
-      const [a, b] = halves.get(server);
-      results.get(server)[what] = {
+    for (const target of targets) {
+      const [a, b] = halves.get(target);
+      const server = results.get(target.server);
+      const into = target.route === TURBO ? server : (server.nx ??= {});
+      into[what] = {
         rps: (a.rps + b.rps) / 2,
         p99: (a.p99 + b.p99) / 2,
         errors: a.errors + b.errors,
@@ -134,15 +150,16 @@ async function measureAll(servers, reference) {
     }
   };
   // Warm-up, not measured: JIT, connection pools, the first verification of the token.
-  for (const server of servers) {
-    console.error(`warm-up: ${server.label} ...`);
-    await load(server, 'GET', small, 1, 2);
-    await load(server, 'GET', MISS, 1, 2);
+  for (const target of targets) {
+    console.error(`warm-up: ${labelOf(target)} ...`);
+    await load(target.server, target.small, 1, 2, target.route);
+    await load(target.server, target.route.miss, 1, 2, target.route);
   }
-  await loads('hit', small, 1);
-  await loads('getMiss', MISS, 1);
-  await loads('hit2', small, 2);
-  await loads('getMiss2', MISS, 2);
+  await loads('hit', true, 1);
+  await loads('getMiss', false, 1);
+  await loads('hit2', true, 2);
+  await loads('getMiss2', false, 2);
+  if (SMALL_GETS_ONLY) return { summaries: servers.map((server) => results.get(server)), reference: null };
   // The reference only moves bytes: it takes part in the transfers only.
   const movers = [...servers, reference];
   const rounds = new Map(movers.map((server) => [server, { up: [], down: [] }]));
@@ -173,8 +190,8 @@ async function measureAll(servers, reference) {
   return { summaries, reference: results.get(reference).transfer };
 }
 
-console.error(`disk copy, ${TRANSFER / MiB} MiB ...`);
-const disk = await rawDiskCopy(TRANSFER);
+if (!SMALL_GETS_ONLY) console.error(`disk copy, ${TRANSFER / MiB} MiB ...`);
+const disk = SMALL_GETS_ONLY ? null : await rawDiskCopy(TRANSFER);
 const WORKERS = { WORKERS: opts.workers };
 const started = [];
 let s3rver;
@@ -195,10 +212,11 @@ try {
       }),
     );
   }
-  const reference = await startMinimalServer();
-  started.push(reference);
+  const reference = SMALL_GETS_ONLY ? null : await startMinimalServer();
+  const servers = [...started];
+  if (reference) started.push(reference);
   let summaries;
-  ({ summaries, reference: minimal } = await measureAll(started.slice(0, -1), reference));
+  ({ summaries, reference: minimal } = await measureAll(servers, reference));
   [ours, peer, s3] = summaries;
 } finally {
   for (const server of started) await server.stop();
@@ -208,7 +226,7 @@ try {
 
 const f = (n, d = 0) => n.toFixed(d);
 const ratio = (a, b) => `${(a / b).toFixed(2)}x`;
-const rows = [
+const getRows = [
   ['GET hit 10 KiB, req/s (1 load thread)', ours.hit.rps, peer.hit.rps, (a, b) => a / b >= 1.0, 0],
   ['GET hit 10 KiB, p99 ms (1 load thread)', ours.hit.p99, peer.hit.p99, () => true, 1],
   ['GET miss, req/s (1 load thread)', ours.getMiss.rps, peer.getMiss.rps, () => true, 0],
@@ -217,6 +235,8 @@ const rows = [
   ['GET hit 10 KiB, p99 ms (2 load threads)', ours.hit2.p99, peer.hit2.p99, () => true, 1],
   ['GET miss, req/s (2 load threads)', ours.getMiss2.rps, peer.getMiss2.rps, () => true, 0],
   ['GET miss, p99 ms (2 load threads)', ours.getMiss2.p99, peer.getMiss2.p99, (a, b) => a / b <= 1.0, 1],
+];
+const transferRows = SMALL_GETS_ONLY ? [] : [
   [`PUT ${TRANSFER / MiB} MiB, MiB/s`, ours.transfer.up, peer.transfer.up, (a, b) => a / b >= 2 && a / disk >= 0.7, 0],
   [`GET ${TRANSFER / MiB} MiB, MiB/s`, ours.transfer.down, peer.transfer.down, (a, b) => a / b >= 2 && a / disk >= 0.7, 0],
   [`PUT ${LARGE / MiB} MiB, s`, ours.largeUp, peer.largeUp, () => true, 2],
@@ -228,24 +248,47 @@ const pct = (a, b) => `${((a / b) * 100).toFixed(0)}%`;
 const lines = [
   `| measure (${CONNECTIONS} connections, ${DURATION} s each) | teamcache | peer | teamcache / peer | vs disk copy | vs minimal server | target |`,
   '| --- | --- | --- | --- | --- | --- | --- |',
-  ...rows.map(([name, a, b, ok, d]) => {
-    const limit = name.startsWith('PUT') ? minimal.up : minimal.down;
-    const vs = name.includes('MiB/s') ? `${pct(a, disk)} | ${pct(a, limit)}` : ' | ';
+  ...[...getRows, ...transferRows].map(([name, a, b, ok, d]) => {
+    const vs = name.includes('MiB/s')
+      ? `${pct(a, disk)} | ${pct(a, name.startsWith('PUT') ? minimal.up : minimal.down)}`
+      : ' | ';
     return `| ${name} | ${f(a, d)} | ${f(b, d)} | ${ratio(a, b)} | ${vs} | ${ok(a, b) ? 'met' : 'MISSED'} |`;
   }),
-  `| raw disk copy (fsynced), MiB/s | ${f(disk)} | | | 100% | | |`,
-  `| minimal node:http server to/from a file (fsynced), PUT / GET MiB/s | ${f(minimal.up)} / ${f(minimal.down)} | | | ${pct(minimal.up, disk)} / ${pct(minimal.down, disk)} | 100% | |`,
 ];
+if (!SMALL_GETS_ONLY) {
+  lines.push(`| raw disk copy (fsynced), MiB/s | ${f(disk)} | | | 100% | | |`,
+    `| minimal node:http server to/from a file (fsynced), PUT / GET MiB/s | ${f(minimal.up)} / ${f(minimal.down)} | | | ${pct(minimal.up, disk)} / ${pct(minimal.down, disk)} | 100% | |`);
+}
 if (s3) {
   lines.push('', '| teamcache on s3rver (information) | value |', '| --- | --- |',
     `| GET hit 10 KiB, req/s / p99 ms (1 load thread) | ${f(s3.hit.rps)} / ${f(s3.hit.p99, 1)} |`,
     `| GET miss, req/s / p99 ms (1 load thread) | ${f(s3.getMiss.rps)} / ${f(s3.getMiss.p99, 1)} |`,
     `| GET hit 10 KiB, req/s / p99 ms (2 load threads) | ${f(s3.hit2.rps)} / ${f(s3.hit2.p99, 1)} |`,
-    `| GET miss, req/s / p99 ms (2 load threads) | ${f(s3.getMiss2.rps)} / ${f(s3.getMiss2.p99, 1)} |`,
-    `| PUT / GET ${TRANSFER / MiB} MiB, MiB/s | ${f(s3.transfer.up)} / ${f(s3.transfer.down)} |`,
-    `| PUT / GET ${LARGE / MiB} MiB, s | ${f(s3.largeUp, 2)} / ${f(s3.largeDown, 2)} |`,
-    `| server peak RSS: ${LARGE / MiB} MiB transfer / whole run, MiB | ${f(s3.largeRss)} / ${f(s3.peakRss)} |`);
+    `| GET miss, req/s / p99 ms (2 load threads) | ${f(s3.getMiss2.rps)} / ${f(s3.getMiss2.p99, 1)} |`);
+  if (!SMALL_GETS_ONLY) {
+    lines.push(`| PUT / GET ${TRANSFER / MiB} MiB, MiB/s | ${f(s3.transfer.up)} / ${f(s3.transfer.down)} |`,
+      `| PUT / GET ${LARGE / MiB} MiB, s | ${f(s3.largeUp, 2)} / ${f(s3.largeDown, 2)} |`,
+      `| server peak RSS: ${LARGE / MiB} MiB transfer / whole run, MiB | ${f(s3.largeRss)} / ${f(s3.peakRss)} |`);
+  }
 }
-const errors = [ours, peer].flatMap((r) => [r.hit, r.getMiss, r.hit2, r.getMiss2].map((m) => m.errors));
+// The Nx routes against the turbo routes of the same server, loaded next to each other.
+const NX_SLACK = 0.1;
+const nxRows = (r) => [
+  ['GET hit 10 KiB, req/s (1 load thread)', r.nx.hit.rps, r.hit.rps, (a, b) => a / b >= 1 - NX_SLACK, 0],
+  ['GET hit 10 KiB, p99 ms (1 load thread)', r.nx.hit.p99, r.hit.p99, (a, b) => a / b <= 1 + NX_SLACK, 1],
+  ['GET miss, req/s (1 load thread)', r.nx.getMiss.rps, r.getMiss.rps, (a, b) => a / b >= 1 - NX_SLACK, 0],
+  ['GET miss, p99 ms (1 load thread)', r.nx.getMiss.p99, r.getMiss.p99, (a, b) => a / b <= 1 + NX_SLACK, 1],
+  ['GET hit 10 KiB, req/s (2 load threads)', r.nx.hit2.rps, r.hit2.rps, (a, b) => a / b >= 1 - NX_SLACK, 0],
+  ['GET hit 10 KiB, p99 ms (2 load threads)', r.nx.hit2.p99, r.hit2.p99, (a, b) => a / b <= 1 + NX_SLACK, 1],
+  ['GET miss, req/s (2 load threads)', r.nx.getMiss2.rps, r.getMiss2.rps, (a, b) => a / b >= 1 - NX_SLACK, 0],
+  ['GET miss, p99 ms (2 load threads)', r.nx.getMiss2.p99, r.getMiss2.p99, (a, b) => a / b <= 1 + NX_SLACK, 1],
+];
+for (const [label, r] of [['teamcache (fs)', ours], ['teamcache on s3rver', s3]]) {
+  if (!r) continue;
+  lines.push('', `| ${label}: Nx routes vs turbo routes | Nx | turbo | Nx / turbo | target (within ${NX_SLACK * 100}%) |`,
+    '| --- | --- | --- | --- | --- |',
+    ...nxRows(r).map(([name, a, b, ok, d]) => `| Nx ${name} | ${f(a, d)} | ${f(b, d)} | ${ratio(a, b)} | ${ok(a, b) ? 'met' : 'MISSED'} |`));
+}
+const errors = [ours, ours.nx, peer].flatMap((r) => [r.hit, r.getMiss, r.hit2, r.getMiss2].map((m) => m.errors));
 lines.push('', `machine: ${os.cpus().length} x ${os.cpus()[0].model}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, node ${process.version}; teamcache WORKERS=${opts.workers}; load errors: ${errors.join(', ')}`);
 console.log(lines.join('\n'));

@@ -76,7 +76,8 @@ export async function startTeamcache({ env = {}, label = 'teamcache', nodeArgs =
   };
   cli('teams', 'create', 'bench');
   const token = cli('tokens', 'issue', '--team', 'bench');
-  return { label, url, token, pid: child.pid, stop: stopper(child, [dataDir]) };
+  // nx: it also serves the Nx self-hosted cache routes (/v1/cache/{hash}).
+  return { label, url, token, pid: child.pid, nx: true, stop: stopper(child, [dataDir]) };
 }
 
 /** The reference: bench/lib/minimal-server.mjs (no auth, no database) in its own process. */
