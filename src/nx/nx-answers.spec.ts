@@ -16,8 +16,8 @@ describe('nxAnswerFor (what the Nx client hears)', () => {
     [AppException.forbidden('read-only'), 404, 403, 'forbidden'],
     [blocked, 404, 403, 'forbidden'],
     [AppException.conflict('exists'), 409, 409, 'exists'],
-    [AppException.badRequest('hash'), 400, 400, 'invalid'],
-    [tooLarge, 413, 413, 'invalid'],
+    [AppException.badRequest('hash'), 404, 403, 'invalid'],
+    [tooLarge, 404, 403, 'invalid'],
     [new DependencyUnavailableError('db down'), 404, 403, 'outage'],
     [new Error('a bug'), 500, 500, 'error'],
   ])('%s: GET %i, PUT %i (%s)', (error, get, put, reason) => {

@@ -20,7 +20,8 @@ import { type NxMethod, nxAnswerFor } from './nx-answers';
 import { NxUsageRecorder } from './nx-usage.recorder';
 
 /** Nx's self-hosted cache API: `/v1/cache/{hash}` after the configured base URL. */
-const ROUTE = /^\/+v1\/+cache\/+([^/?]*)(?:\?.*)?$/;
+/** Anything after `/v1/cache/` is the hash, checked by the route (a custom hasher's may hold '/'). */
+const ROUTE = /^\/+v1\/+cache\/+([^?]*)(?:\?.*)?$/;
 const NX_HASH = new RegExp(`^[0-9]{1,${MAX_NX_HASH_LENGTH}}$`);
 const ROUTE_LABEL = '/v1/cache/:hash';
 

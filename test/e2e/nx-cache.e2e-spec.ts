@@ -129,12 +129,19 @@ describe.each(['fs', 's3'] as const)('Nx cache API on %s storage', (driver) => {
       ['a non-digit hash', 'abc123'],
       ['a hex hash', '0123456789abcdef'],
       ['a hash of 21 digits', '1'.repeat(21)],
-    ])('answers 400 to %s', async (_name, hash) => {
-      const res = await nxGet(t.server, hash, token);
-      expect(res.status).toBe(400);
-      expect(res.headers['content-type']).toBe(TEXT);
-      expect(res.body.toString()).toMatch(/1 to 20 decimal digits/);
-    });
+      ["a custom hasher's hash with a slash", 'my/static-hash'],
+    ])(
+      'answers a miss (404, never a run-stopping 400) to %s, and skips its upload (403)',
+      async (_name, hash) => {
+        const res = await nxGet(t.server, hash, token);
+        expect(res.status).toBe(404);
+        expect(res.headers['content-type']).toBe(TEXT);
+        expect(res.body.toString()).toMatch(/1 to 20 decimal digits/);
+        const put = await nxPut(t.server, hash, nxBody(10), token);
+        expect(put.status).toBe(403);
+        expect(put.headers['content-type']).toBe(TEXT);
+      },
+    );
 
     it('accepts a hash of 20 digits (the largest u64)', async () => {
       const hash = '18446744073709551615';
@@ -220,10 +227,11 @@ describe.each(['fs', 's3'] as const)('Nx cache API on %s storage', (driver) => {
       expect((await nxGet(t.server, hash, token)).status).toBe(404);
     });
 
-    it('answers 413 to a Content-Length over MAX_ARTIFACT_SIZE before reading the body', async () => {
+    it('skips (403, not a retried 413) a Content-Length over MAX_ARTIFACT_SIZE before reading the body', async () => {
       const hash = randomNxHash();
       const res = await nxPut(t.server, hash, nxBody(1_000), token, { 'Content-Length': MAX + 1 });
-      expect(res.status).toBe(413);
+      expect(res.status).toBe(403);
+      expect(res.body.toString()).toMatch(/limit/);
       expect(res.headers['content-type']).toBe(TEXT);
       expect(await nxStored(team.id, hash)).toBe(false);
     });

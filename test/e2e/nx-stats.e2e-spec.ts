@@ -97,9 +97,9 @@ describe('Nx usage in the team stats', () => {
     expect(await nx('GET', hash, token)).toBe(200);
     expect(await nx('PUT', hash, token, NX_BODY)).toBe(409);
     expect(await nx('PUT', nxHash(), readOnly, NX_BODY)).toBe(403);
-    // No team behind these: not counted anywhere.
+    // Refused before a team is known (no token, a hash checked before the token): not counted.
     expect(await nx('GET', hash, 'not-a-token')).toBe(401);
-    expect(await nx('PUT', 'not-digits', token, NX_BODY)).toBe(400);
+    expect(await nx('GET', 'not-digits', token)).toBe(404);
 
     // Turbo, alongside: one upload and the events it reports.
     const turboHash = randomHash();
