@@ -166,6 +166,23 @@ describe.each(['fs', 's3'] as const)('Nx cache API on %s storage', (driver) => {
       expect((await nxGet(t.server, hash, token)).body.equals(body)).toBe(true);
     });
 
+    it('lets exactly one of several concurrent PUTs of a hash win; the others get 409 and leave no body', async () => {
+      const hash = randomNxHash();
+      const bodies = [1, 2, 3, 4].map(() => nxBody(2_000));
+      const before = await storedBlobKeys(t, team.id);
+      // None of them finds a row before its body: the losers are refused at the commit.
+      const statuses = (
+        await Promise.all(bodies.map((body) => nxPut(t.server, hash, body, token)))
+      ).map((res) => res.status);
+      expect(statuses.filter((status) => status === 200)).toHaveLength(1);
+      expect(statuses.filter((status) => status === 409)).toHaveLength(3);
+      const winner = bodies[statuses.indexOf(200)];
+      expect((await nxGet(t.server, hash, token)).body.equals(winner)).toBe(true);
+      const added = (await storedBlobKeys(t, team.id)).filter((key) => !before.includes(key));
+      expect(added).toHaveLength(1);
+      expect(added[0]).toContain(`/${nxStoredHash(hash)}.`);
+    });
+
     it('answers 409 to the same hash again and keeps the first bytes', async () => {
       const hash = randomNxHash();
       const first = nxBody(1_000);
