@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { type ClientRun, runClient } from './client-run';
 
 /** The `nx` devDependency: its package directory and the CLI entry its manifest names. */
 const NX_DIR = path.dirname(require.resolve('nx/package.json'));
@@ -80,10 +80,7 @@ function linkNx(root: string): void {
   fs.symlinkSync(NX_DIR, path.join(root, 'node_modules', 'nx'), 'dir');
 }
 
-export interface NxRun {
-  status: number | null;
-  output: string;
-}
+export type NxRun = ClientRun;
 
 /** The two variables of Nx's self-hosted remote cache (`server` is the base URL). */
 export function nxRemoteCache(server: string, token: string): Record<string, string> {
@@ -100,32 +97,17 @@ export function nxRemoteCache(server: string, token: string): Record<string, str
  * process and must keep answering while Nx runs.
  */
 export function nxRun(cwd: string, env: Record<string, string>): Promise<NxRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [NX_BIN, 'run-many', '-t', 'build', '--output-style=static'],
-      {
-        cwd,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          NX_DAEMON: 'false',
-          NX_NO_CLOUD: 'true',
-          NX_TUI: 'false',
-          ...env,
-        },
-      },
-    );
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, output });
-    });
-  });
+  return runClient(
+    process.execPath,
+    [NX_BIN, 'run-many', '-t', 'build', '--output-style=static'],
+    cwd,
+    {
+      NX_DAEMON: 'false',
+      NX_NO_CLOUD: 'true',
+      NX_TUI: 'false',
+      ...env,
+    },
+  );
 }
 
 /** The projects whose task Nx took from the remote cache (`> nx run alpha:build  [remote cache]`). */

@@ -1,7 +1,8 @@
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { type ClientRun, runClient } from './client-run';
 
 const GIT_ID = ['-c', 'user.email=ci@teamcache.test', '-c', 'user.name=teamcache tests'];
 
@@ -114,10 +115,7 @@ export function cloneRepo(source: string): string {
   return target;
 }
 
-export interface TurboRun {
-  status: number | null;
-  output: string;
-}
+export type TurboRun = ClientRun;
 
 /**
  * `turbo run build` with nothing but the remote cache variables (and quiet telemetry). Async:
@@ -130,27 +128,11 @@ export function turboRun(
   turbo: TurboCli = CURRENT_TURBO,
   args: string[] = [],
 ): Promise<TurboRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(turbo.bin, ['run', 'build', '--no-daemon', '--skip-infer', ...args], {
-      cwd,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        TURBO_TELEMETRY_DISABLED: '1',
-        TURBO_NO_UPDATE_NOTIFIER: '1',
-        DO_NOT_TRACK: '1',
-        ...env,
-      },
-    });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (status) => {
-      clearTimeout(timer);
-      resolve({ status, output });
-    });
+  return runClient(turbo.bin, ['run', 'build', '--no-daemon', '--skip-infer', ...args], cwd, {
+    TURBO_TELEMETRY_DISABLED: '1',
+    TURBO_NO_UPDATE_NOTIFIER: '1',
+    DO_NOT_TRACK: '1',
+    ...env,
   });
 }
 
