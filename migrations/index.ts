@@ -5,6 +5,7 @@ import { ArtifactsAndEvents1795670097497 } from './1795670097497-ArtifactsAndEve
 import { RetentionAndQuotas1795672744589 } from './1795672744589-RetentionAndQuotas';
 import { ArtifactVersions1795700000000 } from './1795700000000-ArtifactVersions';
 import { CacheRequestCounts1795984147895 } from './1795984147895-CacheRequestCounts';
+import { TrustTiers1795992826258 } from './1795992826258-TrustTiers';
 
 export const MIGRATIONS: MixedList<new () => unknown> = [
   TeamsAndTokens1795669500000,
@@ -12,4 +13,5 @@ export const MIGRATIONS: MixedList<new () => unknown> = [
   RetentionAndQuotas1795672744589,
   ArtifactVersions1795700000000,
   CacheRequestCounts1795984147895,
+  TrustTiers1795992826258,
 ];

@@ -1,4 +1,5 @@
-import { IsBoolean, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { IsBoolean, IsIn, IsOptional, IsString, Length, Matches } from 'class-validator';
+import { TrustTier } from '../trust/trust-tier';
 import { TEAM_SLUG, TEAM_SLUG_RULE } from '../teams/team-ref';
 
 export class CreateTeamDto {
@@ -26,4 +27,13 @@ export class IssueTokenDto {
   @IsOptional()
   @IsString({ message: 'expiresIn must be a duration such as 30m, 12h, 90d or 1y' })
   expiresIn?: string;
+
+  @IsOptional()
+  @IsIn(Object.values(TrustTier), { message: 'tier must be "trusted" or "untrusted"' })
+  tier?: TrustTier;
+
+  /** Checked by TokensService (400 with the scope rule). */
+  @IsOptional()
+  @IsString({ message: 'overlayScope must be a string' })
+  overlayScope?: string;
 }

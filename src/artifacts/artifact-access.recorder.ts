@@ -13,6 +13,8 @@ const MAX_PENDING = 10_000;
 interface PendingAccess {
   teamId: string;
   hash: string;
+  /** The namespace of the row that was served (trust/artifact-space.ts). */
+  namespace: string;
   hits: number;
   at: Date;
 }
@@ -45,14 +47,15 @@ export class ArtifactAccessRecorder
     await this.flush();
   }
 
-  recordHit(teamId: string, hash: string): void {
-    const key = `${teamId}/${hash}`;
+  /** Counts one download of the row of `hash` in `namespace`. */
+  recordHit(teamId: string, hash: string, namespace: string): void {
+    const key = `${teamId}/${hash}@${namespace}`;
     const entry = this.pending.get(key);
     if (entry) {
       entry.hits += 1;
       entry.at = new Date();
     } else {
-      this.pending.set(key, { teamId, hash, hits: 1, at: new Date() });
+      this.pending.set(key, { teamId, hash, namespace, hits: 1, at: new Date() });
     }
     if (this.pending.size >= MAX_PENDING) void this.flush();
   }

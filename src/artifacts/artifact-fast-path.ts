@@ -79,7 +79,7 @@ export class ArtifactFastPath {
     setRouteLabel(req, route);
     let found: FoundArtifact | null;
     try {
-      found = await this.artifacts.find(principal.teamId, hash, method);
+      found = await this.artifacts.find(principal, hash, method);
     } catch (error) {
       // A storage or database failure before any byte: answered here, as the Nest filter would.
       if (error instanceof StorageUnavailableError) this.metrics.recordStorageError();

@@ -1,6 +1,7 @@
 import { ArtifactIndexCache, CurrentArtifact } from './artifact-index.cache';
 
 const current = (version: string): CurrentArtifact => ({
+  namespace: '',
   blobKey: `team_a/abc.${version}`,
   size: 10,
   headers: { durationMs: 5, tag: `tag-${version}`, sha: null, dirtyHash: null },

@@ -9,6 +9,8 @@ export type ArtifactHeaders = Pick<Artifact, 'durationMs' | 'tag' | 'sha' | 'dir
  * belong to the same upload.
  */
 export interface CurrentArtifact {
+  /** The namespace of the row (trust/artifact-space.ts): '' trusted, else an overlay's scope. */
+  namespace: string;
   blobKey: string;
   size: number;
   headers: ArtifactHeaders;

@@ -47,7 +47,7 @@ export class ArtifactVerifier {
     const teamId = options.team === undefined ? undefined : (await this.teams.get(options.team)).id;
     const report: VerifyReport = { checked: 0, ok: 0, unverifiable: 0, findings: [] };
     const evidenceAt = await this.rows.now();
-    let after: { teamId: string; hash: string } | undefined;
+    let after: { teamId: string; hash: string; namespace: string } | undefined;
     for (;;) {
       const page = await this.rows.pageRows(teamId, after, PAGE);
       if (page.length === 0) return report;

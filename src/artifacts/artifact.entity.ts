@@ -7,6 +7,10 @@ import { PROTOCOL_LIMITS } from './protocol-limits';
 // (team_id, last_accessed_at) INCLUDE (size), made by its migration (TypeORM cannot express
 // INCLUDE): expiry and LRU order per team, and a team's stored bytes by an index-only scan.
 @Index('IDX_artifacts_team_last_access', { synchronize: false })
+// Partial indexes made by the TrustTiers migration: rows by writer (audit, purge --writer) and
+// overlay rows by scope (overlay retention, purge --scope).
+@Index('IDX_artifacts_team_writer', { synchronize: false })
+@Index('IDX_artifacts_team_overlay', { synchronize: false })
 export class Artifact {
   @PrimaryColumn({
     name: 'team_id',
@@ -23,6 +27,16 @@ export class Artifact {
     primaryKeyConstraintName: 'PK_artifacts',
   })
   hash: string;
+
+  /** '' (TRUSTED_NAMESPACE): the team's trusted namespace; else the overlay of that scope. */
+  @PrimaryColumn({
+    name: 'overlay_scope',
+    type: 'varchar',
+    length: 64,
+    default: '',
+    primaryKeyConstraintName: 'PK_artifacts',
+  })
+  overlayScope: string;
 
   @Column({ type: 'bigint', transformer: { to: (v: number) => v, from: (v: string) => Number(v) } })
   size: number;
@@ -67,6 +81,14 @@ export class Artifact {
   /** The upload whose body this row serves (blob-keys.ts); null: a row from before versions. */
   @Column({ name: 'blob_version', type: 'varchar', length: 24, nullable: true })
   blobVersion: string | null;
+
+  /** The token that wrote this version (provenance); null for rows from before trust tiers. */
+  @Column({ name: 'writer_token_id', type: 'uuid', nullable: true })
+  writerTokenId: string | null;
+
+  /** That token's name when it wrote (kept if the token is renamed or its team's tokens go). */
+  @Column({ name: 'writer_token_name', type: 'varchar', length: 100, nullable: true })
+  writerTokenName: string | null;
 
   /** sha256 of the body (lowercase hex), computed as it streamed in; null before versions. */
   @Column({ name: 'content_sha256', type: 'char', length: 64, nullable: true })

@@ -58,13 +58,9 @@ export class ArtifactsController {
   ) {
     const meta = parseUploadHeaders(req.headers, this.config.maxArtifactSize);
     // `Expect: 100-continue` is answered only once the body is read, i.e. after every check.
-    const stored = await this.artifacts.upload(
-      principal.teamId,
-      hash,
-      detachedBody(req, res),
-      meta,
-    );
-    this.metrics.recordUpload(principal.teamSlug, stored.size);
+    const outcome = await this.artifacts.upload(principal, hash, detachedBody(req, res), meta);
+    if (outcome.discarded) this.metrics.recordDiscardedUpload(principal.teamSlug);
+    else this.metrics.recordUpload(principal.teamSlug, outcome.size);
     return { urls: [`${req.baseUrl}${req.path}?teamId=${principal.teamId}`] };
   }
 
@@ -75,7 +71,7 @@ export class ArtifactsController {
     @CurrentPrincipal() principal: CachePrincipal,
     @Res() res: Response,
   ) {
-    const found = await this.artifacts.find(principal.teamId, hash, 'HEAD');
+    const found = await this.artifacts.find(principal, hash, 'HEAD');
     await sendArtifact(res, 'HEAD', found, principal.teamSlug, this.metrics);
   }
 
@@ -86,7 +82,7 @@ export class ArtifactsController {
     @CurrentPrincipal() principal: CachePrincipal,
     @Res() res: Response,
   ) {
-    const found = await this.artifacts.find(principal.teamId, hash, 'GET');
+    const found = await this.artifacts.find(principal, hash, 'GET');
     await sendArtifact(res, 'GET', found, principal.teamSlug, this.metrics);
   }
 
@@ -105,6 +101,6 @@ export class ArtifactsController {
     body: QueryArtifactsDto,
     @CurrentPrincipal() principal: CachePrincipal,
   ) {
-    return this.artifacts.query(principal.teamId, body.hashes);
+    return this.artifacts.query(principal, body.hashes);
   }
 }

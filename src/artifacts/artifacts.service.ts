@@ -1,5 +1,6 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type { Readable } from 'node:stream';
+import { type Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { QuotaService } from './quota.service';
 import { AppException } from '../common/app-exception';
 import {
@@ -11,12 +12,21 @@ import {
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { artifactBlobKey, newBlobVersion } from '../storage/blob-keys';
-import type { StoredBody } from '../storage/measured-body';
+import { MeasuredBody, type StoredBody } from '../storage/measured-body';
+import { TrustedEntries } from '../teams/team.entity';
+import {
+  type ArtifactSpace,
+  readNamespacesOf,
+  TRUSTED_NAMESPACE,
+  visibleRow,
+  writeNamespaceOf,
+} from '../trust/artifact-space';
 import { ArtifactHeaders, ArtifactIndexCache, CurrentArtifact } from './artifact-index.cache';
 import {
   ArtifactExistsError,
   ArtifactSummaryRow,
   ArtifactsRepository,
+  type ArtifactWriter,
   TeamGoneError,
 } from './artifacts.repository';
 import type { FoundArtifact } from './send-artifact';
@@ -48,6 +58,25 @@ export class UploadDeadlineError extends Error {
   }
 }
 
+/**
+ * Who uploads, as the upload path needs it: the space it writes (its overlay when untrusted),
+ * the token recorded as the writer, and whether the team's trusted entries are immutable.
+ */
+export interface Uploader extends ArtifactSpace, ArtifactWriter {
+  trustedEntries: TrustedEntries;
+}
+
+/** How an upload ended when it did not fail. */
+export interface UploadOutcome {
+  /** Bytes received (stored, or read and dropped). */
+  size: number;
+  /**
+   * The team's trusted entries are immutable and this hash already had one: the body was read
+   * and dropped, nothing changed (answered like a stored upload; counted in a metric).
+   */
+  discarded: boolean;
+}
+
 function artifactExists(): AppException {
   return AppException.conflict(`this artifact already exists (entries are immutable)`);
 }
@@ -74,37 +103,49 @@ export class ArtifactsService {
   }
 
   /**
-   * Streams the body to a key of its own (a fresh version), then commits the row that names it
-   * (the stored size is the counted one; a chunked body, `meta.size` null, is cut with 413 past
-   * MAX_ARTIFACT_SIZE and, under QUOTA_MODE=reject, checked against the quota once counted):
-   * the row's commit is the one point where the upload becomes visible, with all of its own
-   * headers, on every process. Under QUOTA_MODE=reject an upload that would take the team over
-   * its quota is refused before the body is read. An upload that took longer than the commit
-   * deadline (REQUEST_TIMEOUT_MS) is refused with 503 (the sweeper may already count its body
-   * as an orphan). Rejects with 401 when the team was deleted meanwhile. Either way its body is
-   * deleted again. `ifAbsent` (Nx: entries are immutable): an artifact that already exists is
-   * refused with 409 conflict, before the body is read when this process already knows it, else
-   * at the commit (which then writes nothing).
+   * Streams the body to a key of its own (a fresh version) in the uploader's namespace (its
+   * overlay when untrusted: it never creates or replaces a trusted row), then commits the row
+   * that names it with the uploader as its writer (the stored size is the counted one; a
+   * chunked body, `meta.size` null, is cut with 413 past MAX_ARTIFACT_SIZE and, under
+   * QUOTA_MODE=reject, checked against the quota once counted): the row's commit is the one
+   * point where the upload becomes visible, with all of its own headers, on every process.
+   * Under QUOTA_MODE=reject an upload that would take the team over its quota is refused before
+   * the body is read. An upload that took longer than the commit deadline (REQUEST_TIMEOUT_MS)
+   * is refused with 503 (the sweeper may already count its body as an orphan). Rejects with 401
+   * when the team was deleted meanwhile. Either way its body is deleted again.
+   * `ifAbsent` (Nx: entries are immutable): an artifact the uploader already sees is refused
+   * with 409 conflict, before the body is read when this process already knows it, else at the
+   * commit (which then writes nothing). A trusted upload to a team whose trusted entries are
+   * immutable, of a hash already stored there, is read and dropped (`discarded`).
    */
   async upload(
-    teamId: string,
+    uploader: Uploader,
     hash: string,
     body: Readable,
     meta: UploadMetadata,
     options: { ifAbsent?: boolean } = {},
-  ): Promise<StoredBody> {
+  ): Promise<UploadOutcome> {
     const started = performance.now();
-    if (options.ifAbsent && (await this.currentOf(teamId, hash))) throw artifactExists();
-    await this.quota.assertCanStore(teamId, hash, meta.size ?? 0);
+    const { teamId } = uploader;
+    const namespace = writeNamespaceOf(uploader);
+    const firstWins =
+      namespace === TRUSTED_NAMESPACE && uploader.trustedEntries === TrustedEntries.Immutable;
+    if (options.ifAbsent && (await this.currentOf(uploader, hash))) throw artifactExists();
+    if (firstWins && (await this.currentIn(teamId, hash, namespace))) {
+      return { size: await this.discard(body, meta), discarded: true };
+    }
+    await this.quota.assertCanStore(teamId, hash, meta.size ?? 0, namespace);
     const version = newBlobVersion();
     const key = artifactBlobKey(teamId, hash, version);
     const stored = await this.storage.put(key, body, meta.size ?? { atMost: this.maxArtifactSize });
     if (meta.size === null) {
       // A chunked body's size is known only now: the quota sees the counted bytes.
-      await this.quota.assertCanStore(teamId, hash, stored.size).catch(async (error: unknown) => {
-        await this.storage.delete(key).catch(() => undefined);
-        throw error;
-      });
+      await this.quota
+        .assertCanStore(teamId, hash, stored.size, namespace)
+        .catch(async (error: unknown) => {
+          await this.storage.delete(key).catch(() => undefined);
+          throw error;
+        });
     }
     const beforeCommit = () => {
       const elapsed = performance.now() - started;
@@ -117,11 +158,13 @@ export class ArtifactsService {
       await this.rows.commitVersion({
         teamId,
         hash,
+        namespace,
         version,
+        writer: { tokenId: uploader.tokenId, tokenName: uploader.tokenName },
         stored,
         meta,
         beforeCommit,
-        ifAbsent: options.ifAbsent,
+        ifAbsent: options.ifAbsent || firstWins,
       });
     } catch (error) {
       // Known not committed: the body goes now (a failure leaves it to the orphan sweep).
@@ -131,7 +174,11 @@ export class ArtifactsService {
         error instanceof UploadDeadlineError ||
         error instanceof ArtifactExistsError;
       if (notCommitted) await this.storage.delete(key).catch(() => undefined);
-      if (error instanceof ArtifactExistsError) throw artifactExists();
+      if (error instanceof ArtifactExistsError) {
+        // Another trusted upload of this hash committed first: under immutable entries it wins.
+        if (firstWins && !options.ifAbsent) return { size: stored.size, discarded: true };
+        throw artifactExists();
+      }
       if (error instanceof TeamGoneError) {
         throw AppException.unauthorized('the team of this token no longer exists');
       }
@@ -140,9 +187,20 @@ export class ArtifactsService {
       }
       throw error;
     } finally {
-      this.forget(teamId, hash);
+      this.forget(teamId, hash, namespace);
     }
-    return stored;
+    return { size: stored.size, discarded: false };
+  }
+
+  /**
+   * Reads a body that will not be stored to its end (the client is sending it anyway, and the
+   * connection stays usable), held to the same length rules as a stored one; its size.
+   */
+  private async discard(body: Readable, meta: UploadMetadata): Promise<number> {
+    const measured = new MeasuredBody(meta.size ?? { atMost: this.maxArtifactSize });
+    const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
+    await pipeline(body, measured, sink);
+    return measured.stored().size;
   }
 
   /**
@@ -151,10 +209,11 @@ export class ArtifactsService {
    * no longer has is a miss, and its row is checked for removal off the request path.
    */
   async download(
-    teamId: string,
+    space: ArtifactSpace,
     hash: string,
   ): Promise<{ meta: ArtifactHeaders; blob: BlobDownload } | null> {
-    const current = await this.currentOf(teamId, hash);
+    const { teamId } = space;
+    const current = await this.currentOf(space, hash);
     if (!current) return null;
     const blob = await this.storage
       .get(current.blobKey)
@@ -168,23 +227,31 @@ export class ArtifactsService {
       this.mismatched(current, blob.size);
       return null;
     }
-    this.accesses.recordHit(teamId, hash);
+    this.accesses.recordHit(teamId, hash, current.namespace);
     return { meta: current.headers, blob };
   }
 
-  /** What a GET (headers and body: a hit) or a HEAD (headers and size) finds, or null. */
-  async find(teamId: string, hash: string, method: 'GET' | 'HEAD'): Promise<FoundArtifact | null> {
-    if (method === 'HEAD') return this.head(teamId, hash);
-    const download = await this.download(teamId, hash);
+  /**
+   * What a GET (headers and body: a hit) or a HEAD (headers and size) finds for a reader of
+   * `space` (the trusted entry, else its own overlay's: readNamespacesOf), or null.
+   */
+  async find(
+    space: ArtifactSpace,
+    hash: string,
+    method: 'GET' | 'HEAD',
+  ): Promise<FoundArtifact | null> {
+    if (method === 'HEAD') return this.head(space, hash);
+    const download = await this.download(space, hash);
     return download && { meta: download.meta, size: download.blob.size, blob: download.blob };
   }
 
   /** The headers with the stored size, or null; not counted as a hit (turbo --dry uses it). */
   async head(
-    teamId: string,
+    space: ArtifactSpace,
     hash: string,
   ): Promise<{ meta: ArtifactHeaders; size: number } | null> {
-    const current = await this.currentOf(teamId, hash);
+    const { teamId } = space;
+    const current = await this.currentOf(space, hash);
     if (!current) return null;
     const stat = await this.storage.stat(current.blobKey);
     if (!stat) {
@@ -198,22 +265,42 @@ export class ArtifactsService {
     return { meta: current.headers, size: stat.size };
   }
 
-  /** Every requested hash as a key: its summary when present, null when not. */
-  async query(teamId: string, hashes: string[]): Promise<Record<string, ArtifactSummary | null>> {
+  /**
+   * Every requested hash as a key: the summary of the entry a reader of `space` sees (as GET
+   * would) when present, null when not.
+   */
+  async query(
+    space: ArtifactSpace,
+    hashes: string[],
+  ): Promise<Record<string, ArtifactSummary | null>> {
     const normalised = [...new Set(hashes.map((h) => h.toLowerCase()))];
-    const rows = await this.rows.summaries(teamId, normalised);
-    const byHash = new Map(rows.map((row) => [row.hash, row]));
+    const rows = await this.rows.summaries(space.teamId, normalised, readNamespacesOf(space));
+    const byHash = new Map<string, ArtifactSummaryRow[]>();
+    for (const row of rows) byHash.set(row.hash, [...(byHash.get(row.hash) ?? []), row]);
     const answer: Record<string, ArtifactSummary | null> = {};
     for (const hash of hashes) {
-      const row = byHash.get(hash.toLowerCase());
+      const row = visibleRow(byHash.get(hash.toLowerCase()) ?? [], space);
       answer[hash] = row ? summary(row) : null;
     }
     return answer;
   }
 
-  /** The artifact's row as a read needs it, from memory when read less than INDEX_RECHECK_MS ago. */
-  private async currentOf(teamId: string, hash: string): Promise<CurrentArtifact | null> {
-    const key = indexKey(teamId, hash);
+  /** The row a reader of `space` sees: the trusted one, else its own overlay's; or null. */
+  private async currentOf(space: ArtifactSpace, hash: string): Promise<CurrentArtifact | null> {
+    for (const namespace of readNamespacesOf(space)) {
+      const current = await this.currentIn(space.teamId, hash, namespace);
+      if (current) return current;
+    }
+    return null;
+  }
+
+  /** The row in one namespace, from memory when read less than INDEX_RECHECK_MS ago. */
+  private async currentIn(
+    teamId: string,
+    hash: string,
+    namespace: string,
+  ): Promise<CurrentArtifact | null> {
+    const key = indexKey(teamId, hash, namespace);
     const cached = this.index.get(key);
     if (cached !== undefined) return cached;
     // One read per key at a time: when an entry expires under load (a CI fleet asking for the
@@ -221,7 +308,7 @@ export class ArtifactsService {
     const loading = this.loading.get(key);
     if (loading) return loading;
     const begun = this.index.begin();
-    const load = this.rows.findCurrent(teamId, hash).then((current) => {
+    const load = this.rows.findCurrent(teamId, hash, namespace).then((current) => {
       this.index.set(key, current, begun);
       return current;
     });
@@ -246,15 +333,15 @@ export class ArtifactsService {
   }
 
   /** This process changed the row: reads from now on (not one already in flight) read it anew. */
-  private forget(teamId: string, hash: string): void {
-    const key = indexKey(teamId, hash);
+  private forget(teamId: string, hash: string, namespace: string): void {
+    const key = indexKey(teamId, hash, namespace);
     this.index.forget(key);
     this.loading.delete(key);
   }
 
   /** The row named a body storage does not have: a miss now, the row checked for removal soon. */
   private vanished(teamId: string, hash: string, current: CurrentArtifact): void {
-    this.forget(teamId, hash);
+    this.forget(teamId, hash, current.namespace);
     this.repair.suspect(current.blobKey);
   }
 
@@ -266,8 +353,9 @@ export class ArtifactsService {
   }
 }
 
-function indexKey(teamId: string, hash: string): string {
-  return `${teamId}/${hash}`;
+/** The trusted namespace keeps the key it had before trust tiers; overlays add `@<scope>`. */
+function indexKey(teamId: string, hash: string, namespace: string): string {
+  return namespace === TRUSTED_NAMESPACE ? `${teamId}/${hash}` : `${teamId}/${hash}@${namespace}`;
 }
 
 /** Closes a download that will not be sent (a body already in memory has nothing to close). */

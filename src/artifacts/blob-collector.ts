@@ -110,7 +110,7 @@ export class BlobCollector {
     listingStartedAt: string,
     report: CollectionReport,
   ): Promise<void> {
-    let after: { teamId: string; hash: string } | undefined;
+    let after: { teamId: string; hash: string; namespace: string } | undefined;
     for (;;) {
       const page = await this.rows.pageRows(teamId, after, BATCH, listingStartedAt);
       if (page.length === 0) return;

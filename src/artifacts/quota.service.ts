@@ -6,6 +6,7 @@ import { formatBytes } from '../common/byte-size';
 import { teamPolicyOf } from '../teams/retention-policy';
 import { ArtifactsRepository } from './artifacts.repository';
 import type { RetentionDefaults } from '../config/retention-defaults';
+import { TRUSTED_NAMESPACE } from '../trust/artifact-space';
 
 interface QuotaUsage {
   /** null: no quota. */
@@ -31,12 +32,18 @@ export class QuotaService {
   }
 
   /**
-   * 403 remote_caching_over_limit when storing `size` bytes under `hash` (replacing what that
-   * hash holds now) would take the team over its quota. Called before the body is read.
+   * 403 remote_caching_over_limit when storing `size` bytes under `hash` in `namespace`
+   * (replacing what that hash holds there now) would take the team over its quota: overlay
+   * entries count like trusted ones. Called before the body is read.
    */
-  async assertCanStore(teamId: string, hash: string, size: number): Promise<void> {
+  async assertCanStore(
+    teamId: string,
+    hash: string,
+    size: number,
+    namespace: string = TRUSTED_NAMESPACE,
+  ): Promise<void> {
     if (this.defaults.quotaMode !== 'reject') return;
-    const usage = await this.usage(teamId, hash);
+    const usage = await this.usage(teamId, { hash, namespace });
     if (usage.quotaBytes === null || usage.storedBytes + size <= usage.quotaBytes) return;
     throw AppException.forbidden(
       `team storage quota of ${formatBytes(usage.quotaBytes)} reached (${formatBytes(usage.storedBytes)} stored); uploads are refused until artifacts expire, are purged, or the quota is raised`,
@@ -51,9 +58,16 @@ export class QuotaService {
     return usage.quotaBytes !== null && usage.storedBytes >= usage.quotaBytes;
   }
 
-  /** The team's effective quota and its stored bytes, not counting `exceptHash`. */
-  private async usage(teamId: string, exceptHash?: string): Promise<QuotaUsage> {
-    const row = await this.rows.quotaUsage(teamId, exceptHash ?? '');
+  /** The team's effective quota and its stored bytes, not counting the row `except` names. */
+  private async usage(
+    teamId: string,
+    except?: { hash: string; namespace: string },
+  ): Promise<QuotaUsage> {
+    const row = await this.rows.quotaUsage(
+      teamId,
+      except?.hash ?? '',
+      except?.namespace ?? TRUSTED_NAMESPACE,
+    );
     if (!row) return { quotaBytes: null, storedBytes: 0 };
     return {
       quotaBytes: teamPolicyOf(row, this.defaults).quotaBytes,

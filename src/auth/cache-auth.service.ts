@@ -129,7 +129,16 @@ export class CacheAuthService {
     if (!claims || claims.teamId !== team.id) throw AppException.unauthorized('invalid token');
     const token = await this.tokens.findOne({
       where: { id: claims.tokenId },
-      select: { id: true, teamId: true, scope: true, expiresAt: true, revokedAt: true },
+      select: {
+        id: true,
+        teamId: true,
+        name: true,
+        scope: true,
+        tier: true,
+        overlayScope: true,
+        expiresAt: true,
+        revokedAt: true,
+      },
     });
     if (!token || token.teamId !== team.id || token.scope !== claims.scope) {
       throw AppException.unauthorized('invalid token');
@@ -143,10 +152,14 @@ export class CacheAuthService {
     return {
       principal: {
         tokenId: token.id,
+        tokenName: token.name,
         teamId: team.id,
         teamSlug: team.slug,
         scope: token.scope,
+        tier: token.tier,
+        overlayScope: token.overlayScope,
         teamStatus: team.status,
+        trustedEntries: team.trustedEntries,
       },
       expiresAtMs: typeof exp === 'number' ? exp * 1000 : Infinity,
     };

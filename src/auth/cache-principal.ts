@@ -1,14 +1,25 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
-import type { TeamStatus } from '../teams/team.entity';
+import type { TeamStatus, TrustedEntries } from '../teams/team.entity';
 import type { TokenScope } from '../tokens/token-scope';
+import type { ArtifactSpace } from '../trust/artifact-space';
+import type { TrustTier } from '../trust/trust-tier';
 
-/** Who is calling a cache route: the verified token and its team, as CacheAuthGuard found them. */
-export interface CachePrincipal {
+/**
+ * Who is calling a cache route: the verified token and its team, as CacheAuthGuard found them.
+ * As an ArtifactSpace it says what the token sees and where its uploads land (`overlayScope`
+ * null: trusted).
+ */
+export interface CachePrincipal extends ArtifactSpace {
   tokenId: string;
+  /** The token's name (provenance), null when it has none. */
+  tokenName: string | null;
   teamId: string;
   teamSlug: string;
   scope: TokenScope;
+  tier: TrustTier;
   teamStatus: TeamStatus;
+  /** Whether the team's trusted entries may be replaced by a later trusted upload. */
+  trustedEntries: TrustedEntries;
 }
 
 const principals = new WeakMap<object, CachePrincipal>();

@@ -1,5 +1,6 @@
 import { AppException } from '../common/app-exception';
-import { TeamStatus } from '../teams/team.entity';
+import { TeamStatus, TrustedEntries } from '../teams/team.entity';
+import { TrustTier } from '../trust/trust-tier';
 import type { CachePrincipal } from './cache-principal';
 import { checkTeamQuery } from './team-query';
 import { TokenScope } from '../tokens/token-scope';
@@ -10,6 +11,10 @@ const principal: CachePrincipal = {
   teamSlug: 'own',
   scope: TokenScope.ReadWrite,
   teamStatus: TeamStatus.Enabled,
+  tokenName: null,
+  tier: TrustTier.Trusted,
+  overlayScope: null,
+  trustedEntries: TrustedEntries.Replaceable,
 };
 const OTHER_ID = 'team_Other0000000000000000';
 

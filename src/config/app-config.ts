@@ -156,6 +156,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     memoryCacheBytes: parsed.MEMORY_CACHE_BYTES,
     retention: {
       retentionDays: parsed.RETENTION_DAYS,
+      overlayRetentionDays: parsed.OVERLAY_RETENTION_DAYS,
       quotaBytes: parsed.TEAM_QUOTA_BYTES ?? null,
       quotaMode: parsed.QUOTA_MODE,
       sweepIntervalMs: parsed.RETENTION_SWEEP_INTERVAL_MS,

@@ -215,6 +215,15 @@ export class EnvironmentSchema {
   })
   RETENTION_DAYS: number = 30;
 
+  /** Overlay (untrusted) entries' retention: issue 16 asks for 7 days by default. */
+  @Transform(toInt)
+  @IsInt({ message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
+  @Min(1, { message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
+  @Max(MAX_RETENTION_DAYS, {
+    message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}`,
+  })
+  OVERLAY_RETENTION_DAYS: number = 7;
+
   @IsOptional()
   @Transform(toByteSize)
   @IsInt({ message: 'must be a size such as 10GiB or a whole number of bytes > 0' })

@@ -54,6 +54,14 @@ export class MetricsService {
     labelNames: ['method', 'reason'] as const,
     registers: [this.registry],
   });
+  private readonly discardedUploads = new Counter({
+    name: 'teamcache_trusted_uploads_discarded_total',
+    help:
+      'Trusted uploads read and dropped because the team keeps immutable trusted entries and ' +
+      'the hash was already stored (first trusted write wins), by team and tool',
+    labelNames: ['team', 'tool'] as const,
+    registers: [this.registry],
+  });
   private readonly storageErrors = new Counter({
     name: 'teamcache_storage_errors_total',
     help: 'Requests that failed because the blob storage was unavailable (answered 503)',
@@ -86,6 +94,11 @@ export class MetricsService {
 
   recordUpload(team: string, bytes: number, tool: CacheTool = 'turbo'): void {
     this.uploadedBytes.inc({ team, tool }, bytes);
+  }
+
+  /** A trusted upload dropped under immutable trusted entries (nothing was stored). */
+  recordDiscardedUpload(team: string, tool: CacheTool = 'turbo'): void {
+    this.discardedUploads.inc({ team, tool });
   }
 
   recordDownload(team: string, bytes: number, tool: CacheTool = 'turbo'): void {

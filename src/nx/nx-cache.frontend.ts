@@ -128,7 +128,7 @@ export class NxCacheFrontend {
 
   private async download(res: ServerResponse, principal: CachePrincipal, hash: string) {
     const found = await this.bounded(
-      this.artifacts.find(principal.teamId, nxStoredHash(hash), 'GET'),
+      this.artifacts.find(principal, nxStoredHash(hash), 'GET'),
       undefined,
       (late) => late?.blob?.stream.destroy(),
     );
@@ -145,8 +145,10 @@ export class NxCacheFrontend {
     // The body takes as long as the client needs; once it is all here, storage and the
     // database get NX_TIMEOUT_MS to finish.
     const received = once(req, 'end').then(() => undefined);
+    // Nx entries are immutable (ifAbsent: 409 for a hash the token already sees), so a team's
+    // immutable trusted entries change nothing here.
     const stored = await this.bounded(
-      this.artifacts.upload(principal.teamId, nxStoredHash(hash), detachedBody(req, res), meta, {
+      this.artifacts.upload(principal, nxStoredHash(hash), detachedBody(req, res), meta, {
         ifAbsent: true,
       }),
       received,

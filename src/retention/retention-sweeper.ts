@@ -14,7 +14,7 @@ import {
   REMOVAL_BATCH,
   RemovalResult,
 } from './artifact-reaper';
-import { teamPolicyOf } from '../teams/retention-policy';
+import { overlayRetentionOf, teamPolicyOf } from '../teams/retention-policy';
 import { ArtifactsRepository } from '../artifacts/artifacts.repository';
 import { BlobCollector, type CollectionReport } from '../artifacts/blob-collector';
 import type { RetentionDefaults } from '../config/retention-defaults';
@@ -24,7 +24,7 @@ export interface SweepReport {
   /** Another process (a replica) held the sweep lock: this one did nothing. */
   skipped: boolean;
   teams: number;
-  /** Not accessed for longer than the team's retention. */
+  /** Not accessed for longer than the team's retention (overlay entries: overlay retention). */
   expired: RemovalResult;
   /** Least recently used, removed to bring a team under its quota (QUOTA_MODE=evict). */
   evicted: RemovalResult;
@@ -37,6 +37,7 @@ interface TeamRow {
   id: string;
   retention_days: number | null;
   quota_bytes: string | null;
+  overlay_retention_days: number | null;
 }
 
 /**
@@ -108,11 +109,13 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
       const outcome = await withSweepLock(this.dataSource, this.logger, async (runner) => {
         report.skipped = false;
         const teams: TeamRow[] = await runner.query(
-          'SELECT id, retention_days, quota_bytes FROM teams ORDER BY id',
+          'SELECT id, retention_days, quota_bytes, overlay_retention_days FROM teams ORDER BY id',
         );
         for (const team of teams) {
           const policy = teamPolicyOf(team, this.defaults);
           addRemoval(report.expired, await this.expire(runner, team.id, policy.retentionDays));
+          const overlays = overlayRetentionOf(team, this.defaults);
+          addRemoval(report.expired, await this.expire(runner, team.id, overlays.days, true));
           if (policy.quotaMode === 'evict' && policy.quotaBytes !== null) {
             addRemoval(report.evicted, await this.evict(runner, team.id, policy.quotaBytes));
           }
@@ -127,10 +130,18 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  /** Rows not accessed for `days`, oldest first, deleted before their blobs. */
-  private expire(runner: QueryRunner, teamId: string, days: number): Promise<RemovalResult> {
+  /**
+   * Rows not accessed for `days`, oldest first, deleted before their blobs: of the trusted
+   * namespace, or (`overlays`) of every untrusted overlay.
+   */
+  private expire(
+    runner: QueryRunner,
+    teamId: string,
+    days: number,
+    overlays = false,
+  ): Promise<RemovalResult> {
     return this.reaper.drain(teamId, () =>
-      this.rows.deleteNotAccessedFor(runner, teamId, days, REMOVAL_BATCH),
+      this.rows.deleteNotAccessedFor(runner, teamId, days, REMOVAL_BATCH, overlays),
     );
   }
 

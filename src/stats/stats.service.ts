@@ -115,7 +115,7 @@ export class StatsService {
       this.dataSource.query(
         `SELECT e.hash, count(*) AS hits, COALESCE(sum(e.duration_ms), 0) AS saved, min(a.size) AS size
            FROM usage_events e
-           LEFT JOIN artifacts a ON a.team_id = e.team_id AND a.hash = e.hash
+           LEFT JOIN artifacts a ON a.team_id = e.team_id AND a.hash = e.hash AND a.overlay_scope = ''
           WHERE e.team_id = $1 AND e.created_at >= $2 AND e.created_at < $3
             AND e.source = 'REMOTE' AND e.event = 'HIT'
           GROUP BY e.hash ORDER BY hits DESC, saved DESC, e.hash LIMIT ${TOP_ARTIFACTS}`,

@@ -5,10 +5,16 @@ import {
   NO_QUOTA,
   parseQuotaSetting,
   parseRetentionSetting,
+  overlayRetentionOf,
 } from './retention-policy';
 import type { RetentionDefaults } from '../config/retention-defaults';
 
-const defaults: RetentionDefaults = { retentionDays: 30, quotaBytes: 5000, quotaMode: 'evict' };
+const defaults: RetentionDefaults = {
+  retentionDays: 30,
+  overlayRetentionDays: 7,
+  quotaBytes: 5000,
+  quotaMode: 'evict',
+};
 
 describe('effectivePolicy', () => {
   it('takes the defaults where the team sets nothing', () => {
@@ -115,5 +121,34 @@ describe('retention configuration', () => {
     ['RETENTION_SWEEP_INTERVAL_MS', '2147483648', /RETENTION_SWEEP_INTERVAL_MS must be at most/],
   ])('rejects %s=%s with one line naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+});
+
+describe('overlayRetentionOf', () => {
+  const row = (retention: number | null, overlay: number | null) => ({
+    retention_days: retention,
+    quota_bytes: null,
+    overlay_retention_days: overlay,
+  });
+
+  it('is OVERLAY_RETENTION_DAYS by default', () => {
+    expect(overlayRetentionOf(row(null, null), defaults)).toEqual({
+      days: 7,
+      setting: 7,
+      source: 'default',
+    });
+  });
+
+  it("takes the team's own setting", () => {
+    expect(overlayRetentionOf(row(null, 2), defaults)).toEqual({
+      days: 2,
+      setting: 2,
+      source: 'team',
+    });
+  });
+
+  it("never outlives the team's retention", () => {
+    expect(overlayRetentionOf(row(3, null), defaults).days).toBe(3);
+    expect(overlayRetentionOf(row(null, 90), defaults).days).toBe(30);
   });
 });

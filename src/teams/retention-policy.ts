@@ -96,3 +96,30 @@ export function parseQuotaSetting(value: unknown): number | null {
     `quota must be a size such as 10GiB, a byte count, "none" or "default" (got ${JSON.stringify(value)})`,
   );
 }
+
+/** A team row's overlay retention column (null: OVERLAY_RETENTION_DAYS). */
+export interface OverlayRetentionColumns extends TeamPolicyColumns {
+  overlay_retention_days: number | null;
+}
+
+/** How long untrusted overlay entries stay unused before they expire, and why. */
+export interface OverlayRetention {
+  /** Days: the overlay setting, capped by the team's retention (an overlay never outlives it). */
+  days: number;
+  /** The overlay setting before the cap. */
+  setting: number;
+  source: PolicySource;
+}
+
+/** The one mapping from a team row to its overlay retention (issue 16: default 7 days). */
+export function overlayRetentionOf(
+  row: OverlayRetentionColumns,
+  defaults: RetentionDefaults,
+): OverlayRetention {
+  const setting = row.overlay_retention_days ?? defaults.overlayRetentionDays;
+  return {
+    days: Math.min(setting, teamPolicyOf(row, defaults).retentionDays),
+    setting,
+    source: row.overlay_retention_days === null ? 'default' : 'team',
+  };
+}

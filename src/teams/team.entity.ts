@@ -7,6 +7,16 @@ export enum TeamStatus {
 }
 
 /**
+ * What a trusted upload of a hash the team already has in its trusted namespace does: replace
+ * it (the default; a later `turbo --force` run repairs a broken entry), or, `immutable`, leave it
+ * (first trusted write wins; the upload is answered 202 and discarded, and counted).
+ */
+export enum TrustedEntries {
+  Replaceable = 'replaceable',
+  Immutable = 'immutable',
+}
+
+/**
  * A tenant of the cache. `keyVersion` feeds the derivation of the team's token signing key, so
  * incrementing it voids every token of the team and no signing secret is stored here.
  */
@@ -15,6 +25,8 @@ export enum TeamStatus {
 @Check('CHK_teams_slug', `"slug" ~ '^[a-z0-9-]{1,48}$'`)
 @Check('CHK_teams_retention_days', `"retention_days" BETWEEN 1 AND 36500`)
 @Check('CHK_teams_quota_bytes', `"quota_bytes" >= 0`)
+@Check('CHK_teams_overlay_retention_days', `"overlay_retention_days" BETWEEN 1 AND 36500`)
+@Check('CHK_teams_trusted_entries', `"trusted_entries" IN ('replaceable', 'immutable')`)
 export class Team {
   @PrimaryColumn({ type: 'varchar', length: 64, primaryKeyConstraintName: 'PK_teams' })
   id: string;
@@ -53,4 +65,17 @@ export class Team {
     },
   })
   quotaBytes: number | null;
+
+  /** Overlay (untrusted) entries' retention override in days; null: OVERLAY_RETENTION_DAYS. */
+  @Column({ name: 'overlay_retention_days', type: 'integer', nullable: true, select: false })
+  overlayRetentionDays: number | null;
+
+  /** Whether a trusted upload of a hash already stored replaces it (default) or is discarded. */
+  @Column({
+    name: 'trusted_entries',
+    type: 'varchar',
+    length: 16,
+    default: TrustedEntries.Replaceable,
+  })
+  trustedEntries: TrustedEntries;
 }

@@ -1,5 +1,6 @@
 import { Check, Column, CreateDateColumn, Entity, ForeignKey, Index, PrimaryColumn } from 'typeorm';
 import { TokenScope } from './token-scope';
+import { TrustTier } from '../trust/trust-tier';
 import { Team } from '../teams/team.entity';
 
 /**
@@ -8,6 +9,8 @@ import { Team } from '../teams/team.entity';
  */
 @Entity({ name: 'tokens' })
 @Check('CHK_tokens_scope', `"scope" IN ('read-write', 'read-only')`)
+@Check('CHK_tokens_tier', `"tier" IN ('trusted', 'untrusted')`)
+@Check('CHK_tokens_overlay_scope', `("tier" = 'trusted') = ("overlay_scope" IS NULL)`)
 export class Token {
   @PrimaryColumn({ type: 'uuid', primaryKeyConstraintName: 'PK_tokens' })
   id: string;
@@ -22,6 +25,14 @@ export class Token {
 
   @Column({ type: 'varchar', length: 16 })
   scope: TokenScope;
+
+  /** trusted: reads and writes the trusted namespace; untrusted: see trust/trust-tier.ts. */
+  @Column({ type: 'varchar', length: 16, default: TrustTier.Trusted })
+  tier: TrustTier;
+
+  /** The overlay an untrusted token reads after the trusted namespace and writes into; null when trusted. */
+  @Column({ name: 'overlay_scope', type: 'varchar', length: 64, nullable: true })
+  overlayScope: string | null;
 
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;

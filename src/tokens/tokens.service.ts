@@ -8,6 +8,12 @@ import { AppException } from '../common/app-exception';
 import { TeamsService } from '../teams/teams.service';
 import { parseRequestDuration } from './duration';
 import { Token } from './token.entity';
+import {
+  defaultOverlayScope,
+  InvalidOverlayScopeError,
+  parseOverlayScope,
+  TrustTier,
+} from '../trust/trust-tier';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -16,6 +22,10 @@ export interface IssueToken {
   readOnly?: boolean;
   /** A duration such as 30m, 12h, 90d, 1y; no expiry when omitted. */
   expiresIn?: string;
+  /** trusted (default) or untrusted (trust/trust-tier.ts). */
+  tier?: TrustTier;
+  /** An untrusted token's overlay scope (default: its own, `token-<id>`); 400 for a trusted one. */
+  overlayScope?: string;
 }
 
 /** The one time a token string exists outside its holder: handed out, never stored. */
@@ -25,6 +35,9 @@ export interface IssuedToken {
   /** The team id. */
   team: string;
   scope: TokenScope;
+  tier: TrustTier;
+  /** null for a trusted token. */
+  overlayScope: string | null;
   expiresAt: Date | null;
 }
 
@@ -34,6 +47,9 @@ export interface TokenView {
   team: string;
   name: string | null;
   scope: TokenScope;
+  tier: TrustTier;
+  /** null for a trusted token. */
+  overlayScope: string | null;
   createdAt: Date;
   expiresAt: Date | null;
   lastUsedAt: Date | null;
@@ -49,9 +65,32 @@ export class TokensService {
     private readonly signer: TokenSigner,
   ) {}
 
+  /**
+   * Issues a token (the string is returned only here). 400 for a bad duration, tier or scope,
+   * or a scope given to a trusted token; 404 for an unknown team.
+   */
   async issue(teamRef: string, options: IssueToken = {}): Promise<IssuedToken> {
     const lifetimeMs =
       options.expiresIn === undefined ? undefined : parseRequestDuration(options.expiresIn);
+    const tier = options.tier ?? TrustTier.Trusted;
+    if (tier !== TrustTier.Trusted && tier !== TrustTier.Untrusted) {
+      throw AppException.badRequest(
+        `tier must be "trusted" or "untrusted" (got ${JSON.stringify(tier)})`,
+      );
+    }
+    if (tier === TrustTier.Trusted && options.overlayScope !== undefined) {
+      throw AppException.badRequest(
+        'a scope is for untrusted tokens only (trusted tokens write the trusted namespace)',
+      );
+    }
+    let givenScope: string | undefined;
+    try {
+      givenScope =
+        options.overlayScope === undefined ? undefined : parseOverlayScope(options.overlayScope);
+    } catch (error) {
+      if (error instanceof InvalidOverlayScopeError) throw AppException.badRequest(error.message);
+      throw error;
+    }
     const team = await this.teams.get(teamRef);
     const scope = options.readOnly ? TokenScope.ReadOnly : TokenScope.ReadWrite;
     // Whole seconds, as the JWT `exp` claim is, so the record and the token agree.
@@ -60,12 +99,22 @@ export class TokensService {
         ? null
         : new Date(Math.floor((Date.now() + lifetimeMs) / 1000) * 1000);
     const id = randomUUID();
-    await this.tokens.insert({ id, teamId: team.id, name: options.name ?? null, scope, expiresAt });
+    const overlayScope =
+      tier === TrustTier.Untrusted ? (givenScope ?? defaultOverlayScope(id)) : null;
+    await this.tokens.insert({
+      id,
+      teamId: team.id,
+      name: options.name ?? null,
+      scope,
+      tier,
+      overlayScope,
+      expiresAt,
+    });
     const token = this.signer.sign(
       { tokenId: id, teamId: team.id, scope, keyVersion: team.keyVersion },
       expiresAt,
     );
-    return { id, token, team: team.id, scope, expiresAt };
+    return { id, token, team: team.id, scope, tier, overlayScope, expiresAt };
   }
 
   async list(teamRef: string): Promise<TokenView[]> {
@@ -95,6 +144,8 @@ function view(token: Token): TokenView {
     team: token.teamId,
     name: token.name,
     scope: token.scope,
+    tier: token.tier,
+    overlayScope: token.overlayScope,
     createdAt: token.createdAt,
     expiresAt: token.expiresAt,
     lastUsedAt: token.lastUsedAt,
