@@ -12,7 +12,7 @@ import {
 import { ArtifactAccessRecorder } from './artifact-access.recorder';
 import { APP_CONFIG, type AppConfig } from '../config/app-config';
 import { artifactBlobKey, newBlobVersion } from '../storage/blob-keys';
-import { MeasuredBody, type StoredBody } from '../storage/measured-body';
+import { MeasuredBody } from '../storage/measured-body';
 import { TrustedEntries } from '../teams/team.entity';
 import {
   type ArtifactSpace,
