@@ -45,7 +45,7 @@ export class AdminRetentionController {
   @ApiPurge()
   @HttpCode(200)
   purge(@Param('team') team: string, @Body(strictValidation()) body: PurgeArtifactsDto) {
-    return this.purges.purge(team, body.olderThan);
+    return this.purges.purge(team, body.olderThan, { writer: body.writer, scope: body.scope });
   }
 
   @Delete(':team')

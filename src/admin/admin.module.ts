@@ -5,6 +5,8 @@ import { RetentionModule } from '../retention/retention.module';
 import { StatsModule } from '../stats/stats.module';
 import { TeamsModule } from '../teams/teams.module';
 import { TokensModule } from '../tokens/tokens.module';
+import { TrustAdminModule } from '../trust-admin/trust-admin.module';
+import { AdminTiersController } from './admin-tiers.controller';
 import { AdminRetentionController } from './admin-retention.controller';
 import { AdminStatsController } from './admin-stats.controller';
 import { AdminTeamsController } from './admin-teams.controller';
@@ -17,6 +19,7 @@ import { AdminTokenGuard } from './admin-token.guard';
     TeamsModule,
     TokensModule,
     RetentionModule,
+    TrustAdminModule,
     StatsModule,
     AdminUiModule,
     RateLimitModule,
@@ -26,6 +29,7 @@ import { AdminTokenGuard } from './admin-token.guard';
     AdminTokensController,
     AdminRetentionController,
     AdminStatsController,
+    AdminTiersController,
   ],
   providers: [AdminTokenGuard],
 })

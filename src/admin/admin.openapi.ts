@@ -4,6 +4,7 @@ import { TokenScope } from '../tokens/token-scope';
 import { ApiErrors } from '../openapi/api-errors';
 import { ADMIN_TOKEN_AUTH } from '../openapi/openapi';
 import { TEAM_SLUG } from '../teams/team-ref';
+import { OVERLAY_SCOPE_PATTERN, TrustTier } from '../trust/trust-tier';
 
 /** OpenAPI documentation of the admin API; `{team}` is a slug or a team id. */
 
@@ -20,6 +21,18 @@ const TEAM_SCHEMA = {
 };
 
 const TOKEN_SCOPE = { type: 'string', enum: Object.values(TokenScope) };
+const TOKEN_TIER = {
+  type: 'string',
+  enum: Object.values(TrustTier),
+  description:
+    'trusted: reads and writes the trusted namespace; untrusted: reads trusted entries first, then its overlay, and writes only its overlay',
+};
+const OVERLAY_SCOPE = {
+  type: 'string',
+  nullable: true,
+  pattern: OVERLAY_SCOPE_PATTERN.source,
+  description: "an untrusted token's overlay (default token-<id>); null for a trusted token",
+};
 
 const TOKEN_VIEW_SCHEMA = {
   type: 'object',
@@ -28,6 +41,8 @@ const TOKEN_VIEW_SCHEMA = {
     team: { type: 'string', description: 'team id' },
     name: { type: 'string', nullable: true },
     scope: TOKEN_SCOPE,
+    tier: TOKEN_TIER,
+    overlayScope: OVERLAY_SCOPE,
     createdAt: { type: 'string', format: 'date-time' },
     expiresAt: { type: 'string', format: 'date-time', nullable: true },
     lastUsedAt: { type: 'string', format: 'date-time', nullable: true },
@@ -79,6 +94,8 @@ export const ApiIssueToken = () =>
           name: { type: 'string', minLength: 1, maxLength: 100 },
           readOnly: { type: 'boolean' },
           expiresIn: { type: 'string', example: '90d' },
+          tier: { ...TOKEN_TIER, default: 'trusted' },
+          overlayScope: { ...OVERLAY_SCOPE, nullable: false, example: 'pr-123' },
         },
       },
     }),
@@ -91,6 +108,8 @@ export const ApiIssueToken = () =>
           token: { type: 'string' },
           team: { type: 'string', description: 'team id' },
           scope: TOKEN_SCOPE,
+          tier: TOKEN_TIER,
+          overlayScope: OVERLAY_SCOPE,
           expiresAt: { type: 'string', format: 'date-time', nullable: true },
         },
       },

@@ -19,4 +19,14 @@ export class PurgeArtifactsDto {
   @IsOptional()
   @IsString({ message: 'olderThan must be a duration such as 12h, 7d or 4w' })
   olderThan?: string;
+
+  /** Only the versions this token wrote (a token id); checked by the purge (400). */
+  @IsOptional()
+  @IsString({ message: 'writer must be a token id' })
+  writer?: string;
+
+  /** Only this namespace: `trusted` or an overlay's scope; checked by the purge (400). */
+  @IsOptional()
+  @IsString({ message: 'scope must be "trusted" or a scope name' })
+  scope?: string;
 }

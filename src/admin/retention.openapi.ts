@@ -55,10 +55,28 @@ export const ApiSetPolicy = () =>
 
 export const ApiPurge = () =>
   applyDecorators(
-    ApiOperation({ summary: "delete the team's artifacts uploaded before olderThan (or all)" }),
+    ApiOperation({
+      summary:
+        "delete the team's artifacts uploaded before olderThan (or all), optionally only one writer's or one namespace's",
+    }),
     ApiBody({
       required: false,
-      schema: { type: 'object', properties: { olderThan: { type: 'string', example: '7d' } } },
+      schema: {
+        type: 'object',
+        properties: {
+          olderThan: { type: 'string', example: '7d' },
+          writer: {
+            type: 'string',
+            format: 'uuid',
+            description: 'only the versions this token wrote (not a later re-upload by another)',
+          },
+          scope: {
+            type: 'string',
+            example: 'pr-123',
+            description: '"trusted" or an overlay\'s scope: only that namespace',
+          },
+        },
+      },
     }),
     ApiResponse({
       status: 200,
@@ -68,6 +86,8 @@ export const ApiPurge = () =>
           team: { type: 'string' },
           slug: { type: 'string' },
           uploadedBefore: { type: 'string', format: 'date-time' },
+          writer: { type: 'string', format: 'uuid' },
+          scope: { type: 'string' },
           ...REMOVAL,
         },
       },

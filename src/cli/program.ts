@@ -5,6 +5,7 @@ import { artifactsCommand } from './artifacts.command';
 import { statsCommand } from './stats.command';
 import { teamsCommand } from './teams.command';
 import { tokensCommand } from './tokens.command';
+import { scopesCommand } from './trust.command';
 
 /** The `teamcache` command: each subcommand validates the environment first. */
 export function buildProgram(): Command {
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   program.addCommand(teamsCommand());
   program.addCommand(tokensCommand());
   program.addCommand(artifactsCommand());
+  program.addCommand(scopesCommand());
   program.addCommand(statsCommand());
 
   return program;

@@ -4,6 +4,7 @@ import { TeamsService } from '../teams/teams.service';
 import { withAdminContext } from './admin-context';
 import { printJson } from './output';
 import { addTeamRetentionCommands } from './retention.command';
+import { addTeamTierCommands } from './trust.command';
 
 type TeamAction = 'pause' | 'resume' | 'rotateKey';
 
@@ -46,5 +47,6 @@ export function teamsCommand(): Command {
       .action((team: string) => teamsService((service) => service[method](team)));
   }
   addTeamRetentionCommands(teams);
+  addTeamTierCommands(teams);
   return teams;
 }

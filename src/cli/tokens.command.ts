@@ -4,12 +4,15 @@ import { parseDuration } from '../tokens/duration';
 import { TokensService } from '../tokens/tokens.service';
 import { withAdminContext } from './admin-context';
 import { printJson } from './output';
+import { parseOverlayScope, TrustTier } from '../trust/trust-tier';
 
 interface IssueOptions {
   team: string;
   name?: string;
   readOnly?: boolean;
   expiresIn?: string;
+  untrusted?: boolean;
+  scope?: string;
   json?: boolean;
 }
 
@@ -28,15 +31,34 @@ export function tokensCommand(): Command {
     .option('--name <name>', 'what the token is for, e.g. ci or a laptop')
     .option('--read-only', 'the token reads but never uploads')
     .option('--expires-in <duration>', 'e.g. 30m, 12h, 90d, 1y (default: never)')
-    .option('--json', 'print {id, token, team, scope, expiresAt} instead of the token alone')
+    .option(
+      '--untrusted',
+      'for untrusted builds (pull requests, laptops): reads trusted entries, writes only its own overlay',
+    )
+    .option(
+      '--scope <scope>',
+      'the overlay an untrusted token shares, e.g. pr-123 (default: the token alone)',
+    )
+    .option(
+      '--json',
+      'print {id, token, team, scope, tier, overlayScope, expiresAt} instead of the token alone',
+    )
     .action(async (options: IssueOptions) => {
-      // Refuse a bad duration before starting anything.
+      // Refuse a bad duration or scope before starting anything.
       if (options.expiresIn !== undefined) parseDuration(options.expiresIn);
+      if (options.scope !== undefined) {
+        if (!options.untrusted) {
+          throw new Error('--scope is for untrusted tokens: add --untrusted');
+        }
+        parseOverlayScope(options.scope);
+      }
       const issued = await tokensService((service) =>
         service.issue(options.team, {
           name: options.name,
           readOnly: options.readOnly === true,
           expiresIn: options.expiresIn,
+          tier: options.untrusted ? TrustTier.Untrusted : TrustTier.Trusted,
+          overlayScope: options.scope,
         }),
       );
       if (options.json) printJson(issued);

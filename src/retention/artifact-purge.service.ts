@@ -3,6 +3,8 @@ import { DataSource } from 'typeorm';
 import { ArtifactsRepository } from '../artifacts/artifacts.repository';
 import { TeamsService } from '../teams/teams.service';
 import { parseRequestDuration } from '../tokens/duration';
+import { AppException } from '../common/app-exception';
+import { namespaceOf } from '../trust/artifact-space';
 import { ArtifactReaper, REMOVAL_BATCH, RemovalResult } from './artifact-reaper';
 
 export interface PurgeResult extends RemovalResult {
@@ -10,7 +12,21 @@ export interface PurgeResult extends RemovalResult {
   slug: string;
   /** Artifacts uploaded before this instant were removed. */
   uploadedBefore: string;
+  /** Only the versions this token wrote, when given. */
+  writer?: string;
+  /** Only this namespace (`trusted` or an overlay's scope), when given. */
+  scope?: string;
 }
+
+/** Which versions a purge takes besides its age; each unset = all. */
+export interface PurgeFilter {
+  /** A token id: a leaked token's writes, wherever they are. */
+  writer?: string;
+  /** `trusted` or an overlay's scope. */
+  scope?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** `teamcache artifacts purge` and POST /admin/teams/:team/purge. */
 @Injectable()
@@ -24,17 +40,35 @@ export class ArtifactPurgeService {
 
   /**
    * Removes a team's artifacts uploaded more than `olderThan` (30m, 12h, 7d, ...) ago, or all
-   * of them: rows first, then blobs. The cut-off is fixed when the purge starts, so uploads made
-   * while it runs stay.
+   * of them, optionally only the versions one token wrote (`writer`: a version re-uploaded since
+   * by another token is that token's and stays) or one namespace holds (`scope`): rows first,
+   * then blobs. The cut-off is fixed when the purge starts, so uploads made while it runs stay.
+   * 400 for a bad duration, token id or scope; 404 for an unknown team.
    */
-  async purge(teamRef: string, olderThan?: string): Promise<PurgeResult> {
+  async purge(teamRef: string, olderThan?: string, filter: PurgeFilter = {}): Promise<PurgeResult> {
     const ageMs = olderThan === undefined ? 0 : parseRequestDuration(olderThan);
+    if (filter.writer !== undefined && !UUID.test(filter.writer)) {
+      throw AppException.badRequest(
+        `writer must be a token id (a UUID), got ${JSON.stringify(filter.writer)}`,
+      );
+    }
+    const namespace = filter.scope === undefined ? undefined : namespaceOf(filter.scope);
     const team = await this.teams.get(teamRef);
     const [{ now }] = await this.dataSource.query('SELECT now() AS now');
     const cutoff = new Date((now as Date).getTime() - ageMs);
     const result = await this.reaper.drain(team.id, () =>
-      this.rows.deleteUploadedBefore(team.id, cutoff, REMOVAL_BATCH),
+      this.rows.deleteUploadedBefore(team.id, cutoff, REMOVAL_BATCH, {
+        namespace,
+        writerTokenId: filter.writer?.toLowerCase(),
+      }),
     );
-    return { team: team.id, slug: team.slug, uploadedBefore: cutoff.toISOString(), ...result };
+    return {
+      team: team.id,
+      slug: team.slug,
+      uploadedBefore: cutoff.toISOString(),
+      ...(filter.writer === undefined ? {} : { writer: filter.writer.toLowerCase() }),
+      ...(filter.scope === undefined ? {} : { scope: filter.scope }),
+      ...result,
+    };
   }
 }

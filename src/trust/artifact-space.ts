@@ -1,4 +1,5 @@
-import { TrustTier } from './trust-tier';
+import { AppException } from '../common/app-exception';
+import { InvalidOverlayScopeError, parseOverlayScope, TrustTier } from './trust-tier';
 
 /**
  * The `overlay_scope` of a row in the team's trusted namespace. Every row written before trust
@@ -65,4 +66,20 @@ export function visibleToOf(namespace: string): string {
   return namespace === TRUSTED_NAMESPACE
     ? 'every token of the team'
     : `untrusted tokens of scope ${namespace}, while the team has no trusted entry of this hash`;
+}
+
+/**
+ * The namespace an admin names: `trusted` for the trusted namespace, else an overlay's scope
+ * name; 400 (AppException) for anything else.
+ */
+export function namespaceOf(scope: string): string {
+  if (scope === TrustTier.Trusted) return TRUSTED_NAMESPACE;
+  try {
+    return parseOverlayScope(scope);
+  } catch (error) {
+    if (error instanceof InvalidOverlayScopeError) {
+      throw AppException.badRequest(`${error.message}, or "trusted"`);
+    }
+    throw error;
+  }
 }
