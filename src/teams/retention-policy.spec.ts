@@ -84,9 +84,10 @@ describe('parseQuotaSetting', () => {
 });
 
 describe('retention configuration', () => {
-  it('defaults to 30 days, no quota, evict, a sweep every 10 minutes', () => {
+  it('defaults to 30 days (overlays 7), no quota, evict, a sweep every 10 minutes', () => {
     expect(loadConfig({}).retention).toEqual({
       retentionDays: 30,
+      overlayRetentionDays: 7,
       quotaBytes: null,
       quotaMode: 'evict',
       sweepIntervalMs: 600_000,
@@ -97,12 +98,14 @@ describe('retention configuration', () => {
     expect(
       loadConfig({
         RETENTION_DAYS: '14',
+        OVERLAY_RETENTION_DAYS: '2',
         TEAM_QUOTA_BYTES: '10GiB',
         QUOTA_MODE: 'reject',
         RETENTION_SWEEP_INTERVAL_MS: '0',
       }).retention,
     ).toEqual({
       retentionDays: 14,
+      overlayRetentionDays: 2,
       quotaBytes: 10 * 1024 ** 3,
       quotaMode: 'reject',
       sweepIntervalMs: 0,
@@ -113,6 +116,11 @@ describe('retention configuration', () => {
 
   it.each([
     ['RETENTION_DAYS', '0', /RETENTION_DAYS must be a whole number of days from 1 to 36500/],
+    [
+      'OVERLAY_RETENTION_DAYS',
+      '36501',
+      /OVERLAY_RETENTION_DAYS must be a whole number of days from 1 to 36500/,
+    ],
     ['RETENTION_DAYS', 'month', /RETENTION_DAYS must be a whole number of days/],
     ['TEAM_QUOTA_BYTES', 'lots', /TEAM_QUOTA_BYTES must be a size such as 10GiB/],
     ['TEAM_QUOTA_BYTES', '0', /TEAM_QUOTA_BYTES must be a size/],
