@@ -1,6 +1,7 @@
 /* global Chart, document, window, sessionStorage, fetch, URLSearchParams */
 // The admin usage page: plain browser JavaScript, served as is (no build step). It only reads:
-// GET /admin/teams, /admin/teams/:team/stats and /admin/teams/:team/policy.
+// GET /admin/teams, /admin/teams/:team/stats and /admin/teams/:team/policy (and, through the
+// Artifacts panel of admin-ui-artifacts.js, /admin/teams/:team/artifacts and .../tier-settings).
 'use strict';
 
 (() => {
@@ -306,14 +307,26 @@
     return { from: from.toISOString().slice(0, 10), to: today.toISOString().slice(0, 10) };
   }
 
+  const artifacts = window.teamcacheArtifactsPanel({
+    $,
+    api,
+    bytes,
+    number,
+    fail,
+    onFilter: () => remember($('team').value, $('period').value),
+  });
+
   function remember(team, days) {
-    window.history.replaceState(null, '', `#${new URLSearchParams({ team, days })}`);
+    const params = new URLSearchParams({ team, days });
+    if (artifacts.writer()) params.set('writer', artifacts.writer());
+    window.history.replaceState(null, '', `#${params}`);
   }
 
   async function loadTeam() {
     const team = $('team').value;
     const days = Number($('period').value);
     if (!team) return;
+    artifacts.select(team);
     remember(team, days);
     document.body.dataset.state = 'loading';
     $('error').textContent = '';
@@ -321,6 +334,7 @@
     const [stats, policy] = await Promise.all([
       api(`/admin/teams/${encodeURIComponent(team)}/stats?from=${from}&to=${to}`),
       api(`/admin/teams/${encodeURIComponent(team)}/policy`),
+      artifacts.load(),
     ]);
     $('range').textContent = `${stats.period.from.slice(0, 10)} – ${to} (UTC)`;
     renderCards(stats, policy);
@@ -343,6 +357,7 @@
     if (teams.some((t) => t.slug === wanted.get('team'))) $('team').value = wanted.get('team');
     if (wanted.get('days')) $('period').value = wanted.get('days');
     if ($('period').selectedIndex < 0) $('period').value = '30';
+    artifacts.select($('team').value, wanted.get('writer'));
     show('dashboard');
     if (teams.length === 0) {
       $('error').textContent = 'No teams yet: create one with `teamcache teams create <slug>`.';
