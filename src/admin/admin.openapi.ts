@@ -29,9 +29,17 @@ const TOKEN_TIER = {
 };
 const OVERLAY_SCOPE = {
   type: 'string',
-  nullable: true,
   pattern: OVERLAY_SCOPE_PATTERN.source,
-  description: "an untrusted token's overlay (default token-<id>); null for a trusted token",
+  description: "an untrusted token's overlay (default token-<id>)",
+};
+/** In token views: only untrusted tokens carry tier and overlayScope (a trusted token's view is unchanged). */
+const VIEW_TIER = {
+  tier: {
+    type: 'string',
+    enum: [TrustTier.Untrusted],
+    description: 'present only on untrusted tokens; absent: trusted',
+  },
+  overlayScope: { ...OVERLAY_SCOPE, description: 'present only on untrusted tokens' },
 };
 
 const TOKEN_VIEW_SCHEMA = {
@@ -41,8 +49,7 @@ const TOKEN_VIEW_SCHEMA = {
     team: { type: 'string', description: 'team id' },
     name: { type: 'string', nullable: true },
     scope: TOKEN_SCOPE,
-    tier: TOKEN_TIER,
-    overlayScope: OVERLAY_SCOPE,
+    ...VIEW_TIER,
     createdAt: { type: 'string', format: 'date-time' },
     expiresAt: { type: 'string', format: 'date-time', nullable: true },
     lastUsedAt: { type: 'string', format: 'date-time', nullable: true },
@@ -95,7 +102,7 @@ export const ApiIssueToken = () =>
           readOnly: { type: 'boolean' },
           expiresIn: { type: 'string', example: '90d' },
           tier: { ...TOKEN_TIER, default: 'trusted' },
-          overlayScope: { ...OVERLAY_SCOPE, nullable: false, example: 'pr-123' },
+          overlayScope: { ...OVERLAY_SCOPE, example: 'pr-123' },
         },
       },
     }),
@@ -108,8 +115,7 @@ export const ApiIssueToken = () =>
           token: { type: 'string' },
           team: { type: 'string', description: 'team id' },
           scope: TOKEN_SCOPE,
-          tier: TOKEN_TIER,
-          overlayScope: OVERLAY_SCOPE,
+          ...VIEW_TIER,
           expiresAt: { type: 'string', format: 'date-time', nullable: true },
         },
       },

@@ -111,7 +111,10 @@ export class CacheAuthService {
     // The unverified claims only choose the key to verify with.
     const claimed = peekSigningTeam(raw);
     if (!claimed) throw AppException.unauthorized('invalid token');
-    const team = await this.teams.findOneBy({ id: claimed.teamId });
+    const team = await this.teams.findOne({
+      where: { id: claimed.teamId },
+      select: { id: true, slug: true, status: true, keyVersion: true, trustedEntries: true },
+    });
     // A token of an older key version was voided by a rotation; a newer one is forged.
     if (!team || team.keyVersion !== claimed.keyVersion) {
       throw AppException.unauthorized('invalid token');

@@ -41,7 +41,7 @@ export function tokensCommand(): Command {
     )
     .option(
       '--json',
-      'print {id, token, team, scope, tier, overlayScope, expiresAt} instead of the token alone',
+      'print {id, token, team, scope, expiresAt} (untrusted: with tier, overlayScope) instead of the token alone',
     )
     .action(async (options: IssueOptions) => {
       // Refuse a bad duration or scope before starting anything.

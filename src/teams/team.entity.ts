@@ -71,11 +71,13 @@ export class Team {
   overlayRetentionDays: number | null;
 
   /** Whether a trusted upload of a hash already stored replaces it (default) or is discarded. */
+  /** Not selected by default (team views keep their shape): tier-settings routes show it. */
   @Column({
     name: 'trusted_entries',
     type: 'varchar',
     length: 16,
     default: TrustedEntries.Replaceable,
+    select: false,
   })
   trustedEntries: TrustedEntries;
 }

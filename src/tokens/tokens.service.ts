@@ -28,33 +28,37 @@ export interface IssueToken {
   overlayScope?: string;
 }
 
+/**
+ * An untrusted token's tier and overlay scope, as token views show them. A trusted token's view
+ * has neither field (absent = trusted), so every view of a trusted token (every token issued
+ * before trust tiers) keeps the exact shape it had.
+ */
+export interface TierFields {
+  tier?: TrustTier.Untrusted;
+  overlayScope?: string;
+}
+
 /** The one time a token string exists outside its holder: handed out, never stored. */
-export interface IssuedToken {
+export type IssuedToken = {
   id: string;
   token: string;
   /** The team id. */
   team: string;
   scope: TokenScope;
-  tier: TrustTier;
-  /** null for a trusted token. */
-  overlayScope: string | null;
   expiresAt: Date | null;
-}
+} & TierFields;
 
 /** A token record as admins see it: never the token string. */
-export interface TokenView {
+export type TokenView = {
   id: string;
   team: string;
   name: string | null;
   scope: TokenScope;
-  tier: TrustTier;
-  /** null for a trusted token. */
-  overlayScope: string | null;
   createdAt: Date;
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
-}
+} & TierFields;
 
 /** Issuing, listing and revoking cache tokens, shared by the admin HTTP API and the CLI. */
 @Injectable()
@@ -114,7 +118,7 @@ export class TokensService {
       { tokenId: id, teamId: team.id, scope, keyVersion: team.keyVersion },
       expiresAt,
     );
-    return { id, token, team: team.id, scope, tier, overlayScope, expiresAt };
+    return { id, token, team: team.id, scope, ...tierFields(overlayScope), expiresAt };
   }
 
   async list(teamRef: string): Promise<TokenView[]> {
@@ -144,11 +148,15 @@ function view(token: Token): TokenView {
     team: token.teamId,
     name: token.name,
     scope: token.scope,
-    tier: token.tier,
-    overlayScope: token.overlayScope,
+    ...tierFields(token.overlayScope),
     createdAt: token.createdAt,
     expiresAt: token.expiresAt,
     lastUsedAt: token.lastUsedAt,
     revokedAt: token.revokedAt,
   };
+}
+
+/** TierFields of a token from its overlay scope (null: trusted). */
+function tierFields(overlayScope: string | null): TierFields {
+  return overlayScope === null ? {} : { tier: TrustTier.Untrusted, overlayScope };
 }

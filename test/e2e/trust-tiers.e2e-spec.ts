@@ -398,7 +398,7 @@ describe.each(['fs', 's3'] as const)('trust tiers on %s storage', (driver) => {
   });
 
   describe('issuing tiered tokens', () => {
-    it('issues untrusted tokens with a scope of their own by default, and lists tiers', async () => {
+    it('issues untrusted tokens with a scope of their own by default, and lists tiers (trusted views unchanged)', async () => {
       const issued = await request(t.server)
         .post('/admin/teams/acme/tokens')
         .set(bearer(ADMIN_TOKEN))
@@ -420,7 +420,7 @@ describe.each(['fs', 's3'] as const)('trust tiers on %s storage', (driver) => {
         ]),
       );
       expect(byName).toMatchObject({
-        main: ['trusted', null],
+        main: [undefined, undefined],
         'pr-a': ['untrusted', 'pr-a'],
         laptop: ['untrusted', `token-${issued.body.id}`],
       });
