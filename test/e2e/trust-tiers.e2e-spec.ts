@@ -153,6 +153,45 @@ describe.each(['fs', 's3'] as const)('trust tiers on %s storage', (driver) => {
     });
   });
 
+  describe('PUT matrix: writer tier x where an entry already is', () => {
+    const namespaceOf = { main: '', prA: 'pr-a', prB: 'pr-b' } as const;
+    type Writer = keyof typeof namespaceOf;
+    const cases = (['main', 'prA'] as const).flatMap((writer) =>
+      ([null, 'main', 'prA', 'prB'] as const).map((existing) => [writer, existing] as const),
+    );
+
+    it.each(cases)(
+      'a PUT by %s over an entry written by %s lands in its own namespace only',
+      async (writer, existing) => {
+        const hash = randomHash();
+        // What each namespace holds, as the model says, by namespace.
+        const model = new Map<string, { writer: Writer; body: Buffer }>();
+        if (existing) {
+          const body = randomBytes(256);
+          await putArtifact(t.server, tokens[existing].token, hash, body).expect(202);
+          model.set(namespaceOf[existing], { writer: existing, body });
+        }
+        const body = randomBytes(512);
+        await putArtifact(t.server, tokens[writer].token, hash, body).expect(202);
+        model.set(namespaceOf[writer], { writer, body });
+
+        const rows = await rowsOf(hash);
+        expect(rows.map((row) => [row.overlay_scope, row.writer_token_id])).toEqual(
+          [...model.entries()]
+            .sort(([a], [b]) => (a < b ? -1 : 1))
+            .map(([namespace, entry]) => [namespace, tokens[entry.writer].id]),
+        );
+        for (const reader of ['main', 'prA', 'prB'] as const) {
+          const visible =
+            model.get('') ?? (reader === 'main' ? undefined : model.get(namespaceOf[reader]));
+          const res = await getArtifact(t.server, tokens[reader].token, hash);
+          expect(res.status).toBe(visible ? 200 : 404);
+          if (visible) expect(res.body).toEqual(visible.body);
+        }
+      },
+    );
+  });
+
   describe('writes: where each lands', () => {
     it('lands a trusted PUT in the trusted namespace, with its writer', async () => {
       const hash = randomHash();
