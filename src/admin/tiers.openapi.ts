@@ -145,6 +145,7 @@ const TIER_SETTINGS = {
       type: 'integer',
       description: "capped by the team's retention",
     },
+    overlayRetentionSetting: { type: 'integer', description: 'as set, before the cap' },
     overlayRetentionSource: { type: 'string', enum: ['team', 'default'] },
     trustedEntries: { type: 'string', enum: ['replaceable', 'immutable'] },
     overlays: {

@@ -18,6 +18,8 @@ export interface TierSettingsView {
   slug: string;
   /** Days an overlay entry stays unused before it expires (capped by the team's retention). */
   overlayRetentionDays: number;
+  /** The overlay retention as set (team or OVERLAY_RETENTION_DAYS), before the cap. */
+  overlayRetentionSetting: number;
   overlayRetentionSource: PolicySource;
   /** replaceable: a later trusted upload replaces an entry; immutable: the first one stays. */
   trustedEntries: TrustedEntries;
@@ -109,6 +111,7 @@ export class TierSettingsService {
       team: row.id,
       slug: row.slug,
       overlayRetentionDays: overlayRetention.days,
+      overlayRetentionSetting: overlayRetention.setting,
       overlayRetentionSource: overlayRetention.source,
       trustedEntries: row.trusted_entries,
       overlays: {

@@ -1,5 +1,10 @@
 import { AppException } from '../common/app-exception';
-import { InvalidOverlayScopeError, parseOverlayScope, TrustTier } from './trust-tier';
+import {
+  InvalidOverlayScopeError,
+  parseOverlayScope,
+  RESERVED_SCOPE,
+  TrustTier,
+} from './trust-tier';
 
 /**
  * The `overlay_scope` of a row in the team's trusted namespace. Every row written before trust
@@ -73,7 +78,7 @@ export function visibleToOf(namespace: string): string {
  * name; 400 (AppException) for anything else.
  */
 export function namespaceOf(scope: string): string {
-  if (scope === TrustTier.Trusted) return TRUSTED_NAMESPACE;
+  if (scope === RESERVED_SCOPE) return TRUSTED_NAMESPACE;
   try {
     return parseOverlayScope(scope);
   } catch (error) {

@@ -20,6 +20,8 @@ describe('parseOverlayScope', () => {
     'pr:1',
     'x'.repeat(MAX_OVERLAY_SCOPE_LENGTH + 1),
     'prü',
+    'trusted',
+    'Trusted',
     7,
     null,
   ])('refuses %j', (scope) => {
@@ -31,4 +33,8 @@ describe('parseOverlayScope', () => {
     expect(defaultOverlayScope(id)).toBe(`token-${id}`);
     expect(parseOverlayScope(defaultOverlayScope(id))).toBe(`token-${id}`);
   });
+});
+
+it('says why "trusted" is refused', () => {
+  expect(() => parseOverlayScope('trusted')).toThrow(/reserved/);
 });

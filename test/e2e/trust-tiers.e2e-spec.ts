@@ -324,7 +324,11 @@ describe.each(['fs', 's3'] as const)('trust tiers on %s storage', (driver) => {
         .set(bearer(ADMIN_TOKEN))
         .send({ overlayRetentionDays: 2 })
         .expect(200);
-      expect(res.body).toMatchObject({ overlayRetentionDays: 2, overlayRetentionSource: 'team' });
+      expect(res.body).toMatchObject({
+        overlayRetentionDays: 2,
+        overlayRetentionSetting: 2,
+        overlayRetentionSource: 'team',
+      });
       const overlay = randomHash();
       await putArtifact(t.server, tokens.prA.token, overlay, randomBytes(10)).expect(202);
       await ageArtifact(t, team.id, overlay, 3);
@@ -342,6 +346,7 @@ describe.each(['fs', 's3'] as const)('trust tiers on %s storage', (driver) => {
         .expect(200);
       expect(capped.body).toMatchObject({
         overlayRetentionDays: 1,
+        overlayRetentionSetting: 7,
         overlayRetentionSource: 'default',
       });
       await request(t.server)
@@ -470,6 +475,7 @@ describe.each(['fs', 's3'] as const)('trust tiers on %s storage', (driver) => {
       [{ overlayScope: 'pr-1' }, 'untrusted tokens only'],
       [{ tier: 'untrusted', overlayScope: '../x' }, 'scope must be'],
       [{ tier: 'untrusted', overlayScope: 'x'.repeat(65) }, 'scope must be'],
+      [{ tier: 'untrusted', overlayScope: 'trusted' }, 'reserved'],
       [{ tier: 'untrusted', overlayScope: 7 }, 'overlayScope must be a string'],
     ])('refuses %j with 400, issuing nothing', async (body, message) => {
       const count = async () =>
