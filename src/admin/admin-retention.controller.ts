@@ -45,7 +45,11 @@ export class AdminRetentionController {
   @ApiPurge()
   @HttpCode(200)
   purge(@Param('team') team: string, @Body(strictValidation()) body: PurgeArtifactsDto) {
-    return this.purges.purge(team, body.olderThan, { writer: body.writer, scope: body.scope });
+    return this.purges.purge(team, body.olderThan, {
+      writer: body.writer,
+      scope: body.scope,
+      hash: body.hash,
+    });
   }
 
   @Delete(':team')

@@ -29,4 +29,9 @@ export class PurgeArtifactsDto {
   @IsOptional()
   @IsString({ message: 'scope must be "trusted" or a scope name' })
   scope?: string;
+
+  /** Only the versions of this hash; checked by the purge (400). */
+  @IsOptional()
+  @IsString({ message: 'hash must be a string of hex digits' })
+  hash?: string;
 }

@@ -75,6 +75,10 @@ export const ApiPurge = () =>
             example: 'pr-123',
             description: '"trusted" or an overlay\'s scope: only that namespace',
           },
+          hash: {
+            type: 'string',
+            description: "only this hash's versions (turbo's, and Nx's when decimal)",
+          },
         },
       },
     }),
@@ -88,6 +92,7 @@ export const ApiPurge = () =>
           uploadedBefore: { type: 'string', format: 'date-time' },
           writer: { type: 'string', format: 'uuid' },
           scope: { type: 'string' },
+          hash: { type: 'string' },
           ...REMOVAL,
         },
       },

@@ -44,6 +44,8 @@ export interface RowFilter {
   namespace?: string;
   /** The rows one token wrote. */
   writerTokenId?: string;
+  /** Rows of these stored hashes only. */
+  hashes?: string[];
 }
 
 /**
@@ -378,7 +380,7 @@ export class ArtifactsRepository {
 
   /**
    * Deletes up to `limit` rows uploaded before `cutoff` that match `filter` (a purge: all rows,
-   * one namespace's, or one writer's); returns them.
+   * one namespace's, one writer's, one hash's); returns them.
    */
   deleteUploadedBefore(
     teamId: string,
@@ -388,13 +390,21 @@ export class ArtifactsRepository {
   ): Promise<unknown> {
     const match = `team_id = $1 AND created_at < $2
         AND ($4::varchar IS NULL OR overlay_scope = $4)
-        AND ($5::uuid IS NULL OR writer_token_id = $5)`;
+        AND ($5::uuid IS NULL OR writer_token_id = $5)
+        AND ($6::varchar[] IS NULL OR hash = ANY($6::varchar[]))`;
     return this.dataSource.query(
       `DELETE FROM artifacts
           WHERE ${match}
             AND (hash, overlay_scope) IN (SELECT hash, overlay_scope FROM artifacts WHERE ${match} LIMIT $3)
           RETURNING hash, size, blob_version`,
-      [teamId, cutoff, limit, filter.namespace ?? null, filter.writerTokenId ?? null],
+      [
+        teamId,
+        cutoff,
+        limit,
+        filter.namespace ?? null,
+        filter.writerTokenId ?? null,
+        filter.hashes ?? null,
+      ],
     );
   }
 

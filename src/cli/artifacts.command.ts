@@ -39,6 +39,7 @@ interface PurgeOptions {
   olderThan?: string;
   writer?: string;
   scope?: string;
+  hash?: string;
 }
 
 /** `teamcache artifacts show|list|purge|verify`. */
@@ -54,9 +55,10 @@ export function artifactsCommand(): Command {
       "only the versions this token wrote (a leaked token's writes; not later re-uploads by others)",
     )
     .option('--scope <scope>', '"trusted" or an overlay scope: only that namespace')
+    .option('--hash <hash>', "only this hash's versions (e.g. a broken immutable trusted entry)")
     .action(async (options: PurgeOptions) => {
       if (options.olderThan !== undefined) parseDuration(options.olderThan);
-      const filter = { writer: options.writer, scope: options.scope };
+      const filter = { writer: options.writer, scope: options.scope, hash: options.hash };
       printJson(
         await withArtifacts((app, s) =>
           app.get(s.ArtifactPurgeService).purge(options.team, options.olderThan, filter),

@@ -249,6 +249,21 @@ describe('provenance: artifacts show / list / purge --writer, scopes (API and CL
     expectOneLineFailure(await cli('scopes', 'delete', '../x', '--team', 'acme'), /scope must be/);
   });
 
+  it('purges the versions of one hash (e.g. a broken immutable trusted entry), in one namespace or all', async () => {
+    const hash = randomHash();
+    await putArtifact(t.server, tok.main.token, hash, randomBytes(40)).expect(202);
+    await putArtifact(t.server, tok.prA.token, hash, randomBytes(50)).expect(202);
+    const trusted = await admin('post', '/admin/teams/acme/purge')
+      .send({ hash, scope: 'trusted' })
+      .expect(200);
+    expect(trusted.body).toMatchObject({ artifacts: 1, bytes: 40, hash, scope: 'trusted' });
+    await getArtifact(t.server, tok.main.token, hash).expect(404);
+    const rest = await cliJson('artifacts', 'purge', '--team', 'acme', '--hash', hash);
+    expect(rest).toMatchObject({ artifacts: 1, bytes: 50, hash });
+    await getArtifact(t.server, tok.prA.token, hash).expect(404);
+    await admin('post', '/admin/teams/acme/purge').send({ hash: 'xyz' }).expect(400);
+  });
+
   it('shows and changes tier settings from the CLI', async () => {
     expect(await cliJson('teams', 'tiers', 'acme')).toMatchObject({
       trustedEntries: 'replaceable',
@@ -268,6 +283,7 @@ describe('provenance: artifacts show / list / purge --writer, scopes (API and CL
     ).toMatchObject({
       trustedEntries: 'immutable',
       overlayRetentionDays: 3,
+      overlayRetentionSetting: 3,
       overlayRetentionSource: 'team',
     });
     expectOneLineFailure(await cli('teams', 'set-tiers', 'acme'), /give --overlay-retention-days/);
