@@ -1,5 +1,6 @@
 import { AppException } from '../common/app-exception';
 import {
+  InconsistentSpaceError,
   locationOf,
   namespaceOf,
   readNamespacesOf,
@@ -9,8 +10,8 @@ import {
 } from './artifact-space';
 import { TrustTier } from './trust-tier';
 
-const trusted = { teamId: 'team_a', overlayScope: null };
-const prA = { teamId: 'team_a', overlayScope: 'pr-a' };
+const trusted = { teamId: 'team_a', tier: TrustTier.Trusted, overlayScope: null };
+const prA = { teamId: 'team_a', tier: TrustTier.Untrusted, overlayScope: 'pr-a' };
 const row = (overlay_scope: string) => ({ overlay_scope, id: overlay_scope || 'trusted' });
 
 describe('artifact spaces (trust tiers)', () => {
@@ -33,6 +34,17 @@ describe('artifact spaces (trust tiers)', () => {
     ['untrusted', prA, [], undefined],
   ])('gives a %s reader of rows in %j the right one', (_tier, space, scopes, expected) => {
     expect(visibleRow((scopes as string[]).map(row), space)?.id).toBe(expected);
+  });
+
+  it.each([
+    [TrustTier.Untrusted, null],
+    [TrustTier.Untrusted, ''],
+    [TrustTier.Untrusted, undefined],
+    [TrustTier.Trusted, 'pr-a'],
+  ])('fails closed for a %s space with scope %j: never the trusted namespace', (tier, scope) => {
+    const space = { teamId: 'team_a', tier, overlayScope: scope as string | null };
+    expect(() => writeNamespaceOf(space)).toThrow(InconsistentSpaceError);
+    expect(() => readNamespacesOf(space)).toThrow(InconsistentSpaceError);
   });
 
   it('names where a row lives from its namespace', () => {

@@ -18,12 +18,37 @@ export const TRUSTED_NAMESPACE = '';
  */
 export interface ArtifactSpace {
   teamId: string;
+  tier: TrustTier;
   overlayScope: string | null;
 }
 
-/** The namespace an upload of `space` lands in: its overlay, or the trusted namespace. */
+/** A space whose tier and scope disagree: a bug, refused rather than guessed (fail closed). */
+export class InconsistentSpaceError extends Error {
+  constructor(space: ArtifactSpace) {
+    super(`a ${space.tier} token with overlay scope ${JSON.stringify(space.overlayScope)}`);
+    this.name = 'InconsistentSpaceError';
+  }
+}
+
+/** `space`'s overlay scope, null for a trusted one; throws unless tier and scope agree. */
+function overlayOf(space: ArtifactSpace): string | null {
+  if (space.tier === TrustTier.Trusted && space.overlayScope === null) return null;
+  if (
+    space.tier === TrustTier.Untrusted &&
+    typeof space.overlayScope === 'string' &&
+    space.overlayScope !== ''
+  ) {
+    return space.overlayScope;
+  }
+  throw new InconsistentSpaceError(space);
+}
+
+/**
+ * The namespace an upload of `space` lands in: its overlay, or the trusted namespace. Decided by
+ * the tier: an untrusted space without a scope throws, it never falls back to trusted.
+ */
 export function writeNamespaceOf(space: ArtifactSpace): string {
-  return space.overlayScope ?? TRUSTED_NAMESPACE;
+  return overlayOf(space) ?? TRUSTED_NAMESPACE;
 }
 
 /**
@@ -31,9 +56,8 @@ export function writeNamespaceOf(space: ArtifactSpace): string {
  * tokens only) the overlay of its scope. Never another scope's overlay.
  */
 export function readNamespacesOf(space: ArtifactSpace): string[] {
-  return space.overlayScope === null
-    ? [TRUSTED_NAMESPACE]
-    : [TRUSTED_NAMESPACE, space.overlayScope];
+  const overlay = overlayOf(space);
+  return overlay === null ? [TRUSTED_NAMESPACE] : [TRUSTED_NAMESPACE, overlay];
 }
 
 /**
