@@ -6,6 +6,7 @@ import { RetentionAndQuotas1795672744589 } from './1795672744589-RetentionAndQuo
 import { ArtifactVersions1795700000000 } from './1795700000000-ArtifactVersions';
 import { CacheRequestCounts1795984147895 } from './1795984147895-CacheRequestCounts';
 import { TrustTiers1795992826258 } from './1795992826258-TrustTiers';
+import { OidcTrustPolicies1795994706098 } from './1795994706098-OidcTrustPolicies';
 
 export const MIGRATIONS: MixedList<new () => unknown> = [
   TeamsAndTokens1795669500000,
@@ -14,4 +15,5 @@ export const MIGRATIONS: MixedList<new () => unknown> = [
   ArtifactVersions1795700000000,
   CacheRequestCounts1795984147895,
   TrustTiers1795992826258,
+  OidcTrustPolicies1795994706098,
 ];

@@ -2,7 +2,7 @@ import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { RequestListener, Server } from 'node:http';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import { json, NextFunction, Request, Response } from 'express';
+import { json, NextFunction, Request, Response, urlencoded } from 'express';
 import { AppModule, AppModuleOptions } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { ArtifactFastPath } from './artifacts/artifact-fast-path';
@@ -40,6 +40,8 @@ export async function createApp(options: AppModuleOptions): Promise<INestApplica
   app.use((req: Request, res: Response, next: NextFunction) =>
     req.method === 'PUT' ? next() : parseJson(req, res, (err?: unknown) => next(jsonError(err))),
   );
+  // The OIDC exchange takes the RFC 8693 form (application/x-www-form-urlencoded) too.
+  app.use('/oidc', urlencoded({ extended: false, limit: '64kb', parameterLimit: 20 }));
   setupOpenApi(app);
   putFastPathInFront(app, options.config);
   return app;

@@ -13,6 +13,7 @@ import { LoggingModule } from './logging/logging.module';
 import { RequestEnvelopeModule } from './http/request-envelope.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NxModule } from './nx/nx.module';
+import { OidcModule } from './oidc/oidc.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RetentionSweepModule } from './retention/retention-sweep.module';
 import { StorageModule } from './storage/storage.module';
@@ -45,6 +46,7 @@ export class AppModule {
         AdminModule,
         ArtifactsModule,
         NxModule,
+        OidcModule,
         EventsModule,
         RetentionSweepModule,
         ...extraImports,

@@ -6,6 +6,8 @@ import { StatsModule } from '../stats/stats.module';
 import { TeamsModule } from '../teams/teams.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { TrustAdminModule } from '../trust-admin/trust-admin.module';
+import { TrustPoliciesModule } from '../oidc/oidc.module';
+import { AdminOidcController } from './admin-oidc.controller';
 import { AdminTiersController } from './admin-tiers.controller';
 import { AdminRetentionController } from './admin-retention.controller';
 import { AdminStatsController } from './admin-stats.controller';
@@ -20,6 +22,7 @@ import { AdminTokenGuard } from './admin-token.guard';
     TokensModule,
     RetentionModule,
     TrustAdminModule,
+    TrustPoliciesModule,
     StatsModule,
     AdminUiModule,
     RateLimitModule,
@@ -30,6 +33,7 @@ import { AdminTokenGuard } from './admin-token.guard';
     AdminRetentionController,
     AdminStatsController,
     AdminTiersController,
+    AdminOidcController,
   ],
   providers: [AdminTokenGuard],
 })

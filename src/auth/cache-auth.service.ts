@@ -99,6 +99,14 @@ export class CacheAuthService {
     return verified.principal;
   }
 
+  /**
+   * Forgets this process's verification of a token (after revoking it through this process: it
+   * is refused here at once, and on other processes within AUTH_RECHECK_MS).
+   */
+  forget(rawToken: string): void {
+    this.verified.delete(rawToken);
+  }
+
   private async verifiedPrincipal(raw: string): Promise<CachePrincipal> {
     let verified = await this.verified.get(raw, () => this.verify(raw));
     if (verified.expiresAtMs <= Date.now())

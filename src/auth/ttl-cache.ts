@@ -45,6 +45,11 @@ export class TtlCache<K, V> {
     return entry.settled.value;
   }
 
+  /** Drops `key`: the next get() loads it anew. */
+  delete(key: K): void {
+    this.entries.delete(key);
+  }
+
   get size(): number {
     return this.entries.size;
   }

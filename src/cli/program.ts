@@ -6,6 +6,7 @@ import { statsCommand } from './stats.command';
 import { teamsCommand } from './teams.command';
 import { tokensCommand } from './tokens.command';
 import { scopesCommand } from './trust.command';
+import { oidcCommand } from './oidc.command';
 
 /** The `teamcache` command: each subcommand validates the environment first. */
 export function buildProgram(): Command {
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   program.addCommand(tokensCommand());
   program.addCommand(artifactsCommand());
   program.addCommand(scopesCommand());
+  program.addCommand(oidcCommand());
   program.addCommand(statsCommand());
 
   return program;

@@ -13,6 +13,10 @@ export enum ErrorCode {
   RemoteCachingPaused = 'remote_caching_paused',
   RemoteCachingOverLimit = 'remote_caching_over_limit',
   RemoteCachingDisabled = 'remote_caching_disabled',
+  /** RFC 6749 5.2 / RFC 8693: the CI token was refused (POST /oidc/token). */
+  InvalidGrant = 'invalid_grant',
+  /** RFC 6749 5.2: a grant_type other than token exchange (POST /oidc/token). */
+  UnsupportedGrantType = 'unsupported_grant_type',
   Internal = 'internal_error',
   Unavailable = 'unavailable',
 }

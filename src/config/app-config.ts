@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { EnvironmentSchema } from './environment.schema';
 import { parseCorsOrigins, parseTrustProxy, TrustProxy } from './http-edge';
 import type { RetentionDefaults } from './retention-defaults';
+import { parseOidcIssuers } from './oidc-issuers';
 
 export interface S3Config {
   endPoint: string;
@@ -55,6 +56,8 @@ export interface AppConfig {
   blobs: BlobLifetimes;
   /** NX_ON_OUTAGE, NX_TIMEOUT_MS: the Nx routes' answer to a dependency outage, and its bound. */
   nx: { onOutage: 'miss' | 'fail'; timeoutMs: number };
+  /** OIDC_ISSUERS (normalised; empty: no CI token exchange) and OIDC_ALLOW_HTTP_ISSUERS. */
+  oidc: { issuers: string[]; allowHttp: boolean };
 }
 
 export interface BlobLifetimes {
@@ -163,7 +166,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     blobs: blobLifetimes(parsed.REQUEST_TIMEOUT_MS),
     nx: { onOutage: parsed.NX_ON_OUTAGE, timeoutMs: parsed.NX_TIMEOUT_MS },
+    oidc: oidcConfig(parsed),
   };
+}
+
+function oidcConfig(env: EnvironmentSchema): AppConfig['oidc'] {
+  const issuers = parseOidcIssuers(env.OIDC_ISSUERS, env.OIDC_ALLOW_HTTP_ISSUERS);
+  if (!Array.isArray(issuers)) throw new ConfigError(`Invalid configuration: ${issuers.error}`);
+  return { issuers, allowHttp: env.OIDC_ALLOW_HTTP_ISSUERS };
 }
 
 /** The admin listener needs its own port; a host alone would silently do nothing. */

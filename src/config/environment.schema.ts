@@ -15,6 +15,7 @@ import { parseByteSize } from '../common/byte-size';
 import { CORS_ORIGINS_RULE, TRUST_PROXY_RULE } from './http-edge';
 import { NotPlaceholder } from './placeholder-secret';
 import { MAX_RETENTION_DAYS, QUOTA_MODES } from './retention-defaults';
+import { DEFAULT_OIDC_ISSUERS } from './oidc-issuers';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const LOG_FORMATS = ['json', 'pretty'] as const;
@@ -251,6 +252,15 @@ export class EnvironmentSchema {
    */
   @IsIn(NX_OUTAGE_MODES, { message: `must be one of ${NX_OUTAGE_MODES.join(', ')}` })
   NX_ON_OUTAGE: (typeof NX_OUTAGE_MODES)[number] = 'miss';
+
+  /** Issuers whose CI job tokens POST /oidc/token accepts (issue 17); checked by parseOidcIssuers. */
+  @IsString({ message: 'must be a comma-separated list of issuer URLs' })
+  OIDC_ISSUERS: string = DEFAULT_OIDC_ISSUERS;
+
+  /** Tests only: lets an http://127.0.0.1 issuer into OIDC_ISSUERS. */
+  @Transform(toBool)
+  @IsBoolean({ message: 'must be true or false' })
+  OIDC_ALLOW_HTTP_ISSUERS: boolean = false;
 
   /** How long the Nx routes wait for the database and storage before treating it as an outage. */
   @Transform(toInt)

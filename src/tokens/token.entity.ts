@@ -34,6 +34,19 @@ export class Token {
   @Column({ name: 'overlay_scope', type: 'varchar', length: 64, nullable: true })
   overlayScope: string | null;
 
+  /**
+   * The trust policy an OIDC exchange issued this token by (issue 17); null for tokens issued by
+   * an admin, or once the policy is deleted. The policy entity is named, not imported: tokens/
+   * does not depend on oidc/.
+   */
+  @ForeignKey('OidcPolicy', { name: 'FK_tokens_oidc_policy_id', onDelete: 'SET NULL' })
+  @Column({ name: 'oidc_policy_id', type: 'uuid', nullable: true })
+  oidcPolicyId: string | null;
+
+  /** The CI job an exchanged token was issued to (issuer, subject, repository, ref, run id, ...). */
+  @Column({ name: 'oidc_job', type: 'jsonb', nullable: true })
+  oidcJob: Record<string, string> | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt: Date;
 

@@ -26,6 +26,18 @@ export interface IssueToken {
   tier?: TrustTier;
   /** An untrusted token's overlay scope (default: its own, `token-<id>`); 400 for a trusted one. */
   overlayScope?: string;
+  /** Lifetime in whole seconds (an OIDC exchange's policy); wins over `expiresIn`. */
+  lifetimeSeconds?: number;
+  /** Set by an OIDC exchange: the trust policy and the CI job the token is issued to. */
+  oidc?: OidcOrigin;
+}
+
+/** Where an exchanged token came from (issue 17): its trust policy and the CI job's claims. */
+export interface OidcOrigin {
+  /** null once the policy is deleted. */
+  policyId: string | null;
+  /** The job as its CI token described it: issuer, subject, repository, ref, run id, ... */
+  job: Record<string, string>;
 }
 
 /**
@@ -58,6 +70,8 @@ export type TokenView = {
   expiresAt: Date | null;
   lastUsedAt: Date | null;
   revokedAt: Date | null;
+  /** Only on tokens issued by an OIDC exchange. */
+  oidc?: OidcOrigin;
 } & TierFields;
 
 /** Issuing, listing and revoking cache tokens, shared by the admin HTTP API and the CLI. */
@@ -75,7 +89,11 @@ export class TokensService {
    */
   async issue(teamRef: string, options: IssueToken = {}): Promise<IssuedToken> {
     const lifetimeMs =
-      options.expiresIn === undefined ? undefined : parseRequestDuration(options.expiresIn);
+      options.lifetimeSeconds !== undefined
+        ? options.lifetimeSeconds * 1000
+        : options.expiresIn === undefined
+          ? undefined
+          : parseRequestDuration(options.expiresIn);
     const tier = options.tier ?? TrustTier.Trusted;
     if (tier !== TrustTier.Trusted && tier !== TrustTier.Untrusted) {
       throw AppException.badRequest(
@@ -113,6 +131,8 @@ export class TokensService {
       tier,
       overlayScope,
       expiresAt,
+      oidcPolicyId: options.oidc?.policyId ?? null,
+      oidcJob: options.oidc?.job ?? null,
     });
     const token = this.signer.sign(
       { tokenId: id, teamId: team.id, scope, keyVersion: team.keyVersion },
@@ -153,6 +173,9 @@ function view(token: Token): TokenView {
     expiresAt: token.expiresAt,
     lastUsedAt: token.lastUsedAt,
     revokedAt: token.revokedAt,
+    ...(token.oidcJob === null
+      ? {}
+      : { oidc: { policyId: token.oidcPolicyId, job: token.oidcJob } }),
   };
 }
 
