@@ -77,11 +77,6 @@ describe('CacheAuthGuard (through probe routes)', () => {
         teamSlug: 'acme',
         scope: 'read-write',
         teamStatus: 'enabled',
-        // Trust tiers (issue 16): a token issued without a tier is trusted.
-        tokenName: 'ci',
-        tier: 'trusted',
-        overlayScope: null,
-        trustedEntries: 'replaceable',
       });
     });
 
