@@ -62,6 +62,12 @@ export class MetricsService {
     labelNames: ['team', 'tool'] as const,
     registers: [this.registry],
   });
+  private readonly oidcExchanges = new Counter({
+    name: 'teamcache_oidc_exchanges_total',
+    help: 'CI token exchanges at POST /oidc/token, by result: issued_trusted, issued_untrusted, refused (a 4xx), failed (issuer or database unavailable)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
   private readonly storageErrors = new Counter({
     name: 'teamcache_storage_errors_total',
     help: 'Requests that failed because the blob storage was unavailable (answered 503)',
@@ -94,6 +100,11 @@ export class MetricsService {
 
   recordUpload(team: string, bytes: number, tool: CacheTool = 'turbo'): void {
     this.uploadedBytes.inc({ team, tool }, bytes);
+  }
+
+  /** One POST /oidc/token answered (see the counter's help for the results). */
+  recordOidcExchange(result: 'issued_trusted' | 'issued_untrusted' | 'refused' | 'failed'): void {
+    this.oidcExchanges.inc({ result });
   }
 
   /** A trusted upload dropped under immutable trusted entries (nothing was stored). */

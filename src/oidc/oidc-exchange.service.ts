@@ -11,6 +11,7 @@ import { AppException } from '../common/app-exception';
 import { DependencyUnavailableError } from '../common/domain-errors';
 import { ErrorCode } from '../common/error-codes';
 import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
+import { MetricsService } from '../metrics/metrics.service';
 import { TeamsService } from '../teams/teams.service';
 import { TokenScope } from '../tokens/token-scope';
 import { TokensService } from '../tokens/tokens.service';
@@ -116,6 +117,7 @@ export class OidcExchangeService implements OnModuleInit, OnModuleDestroy {
     private readonly teams: TeamsService,
     private readonly tokens: TokensService,
     private readonly failures: AuthFailureLimiter,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): void {
@@ -128,14 +130,17 @@ export class OidcExchangeService implements OnModuleInit, OnModuleDestroy {
   }
 
   async exchange(request: ExchangeRequest, client: string): Promise<ExchangeAnswer> {
-    this.failures.assertNotBlocked(client);
-    const form = readForm(request);
     try {
-      return await this.exchangeVerified(form);
+      this.failures.assertNotBlocked(client);
+      const answer = await this.exchangeVerified(readForm(request));
+      this.metrics.recordOidcExchange(
+        answer.tier === TrustTier.Trusted ? 'issued_trusted' : 'issued_untrusted',
+      );
+      return answer;
     } catch (error) {
-      if (error instanceof AppException && error.getStatus() === 401) {
-        await this.failures.recordFailure(client);
-      }
+      const status = error instanceof AppException ? error.getStatus() : 500;
+      this.metrics.recordOidcExchange(status < 500 ? 'refused' : 'failed');
+      if (status === 401) await this.failures.recordFailure(client);
       throw error;
     }
   }
