@@ -233,9 +233,9 @@ export class OidcExchangeService implements OnModuleInit, OnModuleDestroy {
         `the CI token's algorithm ${JSON.stringify(header.alg)} is not accepted (${OIDC_ALGORITHMS.join(', ')} only)`,
       );
     }
-    const keys = await this.keys.keysOf(issuer);
     let claims: JWTPayload;
     try {
+      const keys = await this.keys.keysOf(issuer);
       ({ payload: claims } = await jwtVerify(token, keys, {
         issuer: [issuer, `${issuer}/`],
         algorithms: OIDC_ALGORITHMS,
@@ -243,7 +243,12 @@ export class OidcExchangeService implements OnModuleInit, OnModuleDestroy {
         requiredClaims: ['exp', 'iat', 'jti'],
       }));
     } catch (error) {
-      throw verificationFailure(error);
+      const failure = verificationFailure(error);
+      // The CI user sees which issuer could not be read (its URL is public), not a bare 503.
+      if (failure instanceof DependencyUnavailableError) {
+        throw AppException.unavailable(`issuer ${issuer}: ${failure.message}`);
+      }
+      throw failure;
     }
     if ((claims.iat as number) > Date.now() / 1000 + CLOCK_SKEW_SECONDS) {
       throw invalidGrant('the CI token was issued in the future (iat)');
@@ -256,7 +261,8 @@ export class OidcExchangeService implements OnModuleInit, OnModuleDestroy {
 
   /** Records the CI token's jti until it expires; 401 if it was exchanged before. */
   private async spend(issuer: string, claims: JWTPayload): Promise<void> {
-    const [rows]: [unknown[], number] = await this.dataSource.query(
+    // TypeORM answers an INSERT ... RETURNING with the returned rows (not [rows, count]).
+    const rows: unknown[] = await this.dataSource.query(
       `INSERT INTO oidc_used_jtis (issuer, jti, expires_at)
        VALUES ($1, $2, to_timestamp($3) + make_interval(secs => $4))
        ON CONFLICT DO NOTHING RETURNING 1`,

@@ -129,7 +129,7 @@ export function conditionHolds(condition: ClaimCondition, raw: unknown): boolean
 
 /**
  * The names of the claims whose conditions do not hold for `claims` (a verified token's
- * payload), in the policy's order: empty when the policy matches. Refusals name these claims,
+ * payload), sorted by name (stored conditions keep no order): empty when the policy matches. Refusals name these claims,
  * never the values a policy expects.
  */
 export function failedClaims(
@@ -138,5 +138,6 @@ export function failedClaims(
 ): string[] {
   return Object.entries(conditions)
     .filter(([claim, condition]) => !conditionHolds(condition, claims[claim]))
-    .map(([claim]) => claim);
+    .map(([claim]) => claim)
+    .sort();
 }

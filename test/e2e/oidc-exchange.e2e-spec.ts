@@ -401,6 +401,19 @@ describe('POST /oidc/token and /oidc/revoke', () => {
       }
     });
 
+    it('exchanges a CI token once: its jti cannot be spent again, even re-signed', async () => {
+      const jti = `jti-${randomHash()}`;
+      const token = await issuer.sign(jobClaims({ jti }));
+      await exchange(token).expect(200);
+      expect(refusal(await exchange(token))).toEqual({
+        status: 401,
+        code: 'invalid_grant',
+        message: 'this CI token was already exchanged (jti)',
+      });
+      const resigned = await exchange(await issuer.sign(jobClaims({ jti, iat: issuerNow() - 5 })));
+      expect(refusal(resigned).message).toBe('this CI token was already exchanged (jti)');
+    });
+
     it('refuses another grant type (400 unsupported_grant_type)', async () => {
       const res = await exchange(await issuer.sign(jobClaims()), {
         grant_type: 'client_credentials',
