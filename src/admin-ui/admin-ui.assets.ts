@@ -13,6 +13,7 @@ const PAGE_FILES: Record<string, string> = {
   'index.html': 'text/html; charset=utf-8',
   'admin-ui.js': 'text/javascript; charset=utf-8',
   'admin-ui-artifacts.js': 'text/javascript; charset=utf-8',
+  'admin-ui-oidc.js': 'text/javascript; charset=utf-8',
   'admin-ui.css': 'text/css; charset=utf-8',
 };
 

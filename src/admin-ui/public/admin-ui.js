@@ -1,7 +1,8 @@
 /* global Chart, document, window, sessionStorage, fetch, URLSearchParams */
 // The admin usage page: plain browser JavaScript, served as is (no build step). It only reads:
 // GET /admin/teams, /admin/teams/:team/stats and /admin/teams/:team/policy (and, through the
-// Artifacts panel of admin-ui-artifacts.js, /admin/teams/:team/artifacts and .../tier-settings).
+// Artifacts panel of admin-ui-artifacts.js, /admin/teams/:team/artifacts and .../tier-settings;
+// through the Trust policies panel of admin-ui-oidc.js, /admin/teams/:team/oidc-policies).
 'use strict';
 
 (() => {
@@ -316,6 +317,8 @@
     onFilter: () => remember($('team').value, $('period').value),
   });
 
+  const oidcPolicies = window.teamcacheOidcPanel({ $, api });
+
   function remember(team, days) {
     const params = new URLSearchParams({ team, days });
     if (artifacts.writer()) params.set('writer', artifacts.writer());
@@ -335,6 +338,7 @@
       api(`/admin/teams/${encodeURIComponent(team)}/stats?from=${from}&to=${to}`),
       api(`/admin/teams/${encodeURIComponent(team)}/policy`),
       artifacts.load(),
+      oidcPolicies.load(team),
     ]);
     $('range').textContent = `${stats.period.from.slice(0, 10)} – ${to} (UTC)`;
     renderCards(stats, policy);
