@@ -34,7 +34,7 @@ const POLICY = {
     tier: { type: 'string', enum: ['trusted', 'untrusted'] },
     scope: {
       type: 'string',
-      example: '{repository_id}-{head_ref}',
+      example: '{repository_id}-{ref}',
       description: 'untrusted only (and required there): the overlay scope template',
     },
     ttlSeconds: { type: 'integer', minimum: 60, maximum: 21600, default: 3600 },

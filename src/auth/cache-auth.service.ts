@@ -35,6 +35,11 @@ export interface CacheAuthRequest {
   requirement: CacheRequirement;
   /** The client address (per TRUST_PROXY), for the failed-authentication limit. */
   client: string;
+  /**
+   * false: a 401 does not count as a failed login (a revocation, which answers 200 whatever the
+   * token, so it tells a guesser nothing); default true.
+   */
+  countFailure?: boolean;
 }
 
 interface Verified {
@@ -72,7 +77,11 @@ export class CacheAuthService {
         throw AppException.unauthorized('missing bearer token (Authorization: Bearer <token>)');
       principal = await this.verifiedPrincipal(raw);
     } catch (error) {
-      if (error instanceof AppException && error.getStatus() === 401) {
+      if (
+        error instanceof AppException &&
+        error.getStatus() === 401 &&
+        request.countFailure !== false
+      ) {
         await this.failures.recordFailure(request.client);
       }
       throw error;

@@ -7,8 +7,9 @@ import { TokensService } from '../tokens/tokens.service';
 /**
  * POST /oidc/revoke (RFC 7009 shape): whoever holds a cache token may revoke it, e.g. in a CI
  * job's last step. Refused everywhere within AUTH_RECHECK_MS (at once on this process). Per RFC
- * 7009 2.2 an invalid, expired or already revoked token is answered like a revoked one; only a
- * missing `token` is a 400, and a client blocked for failed logins a 429.
+ * 7009 2.2 an invalid, expired or already revoked token is answered like a revoked one, and
+ * does not count as a failed login; only a missing `token` is a 400, and a client blocked for
+ * failed logins a 429.
  */
 @Injectable()
 export class OidcRevocation {
@@ -29,6 +30,8 @@ export class OidcRevocation {
           query: {},
           requirement: CacheRequirement.Status,
           client,
+          // A revoke step that runs twice (or after expiry) must not count against the runner.
+          countFailure: false,
         })
       ).tokenId;
     } catch (error) {

@@ -25,7 +25,7 @@ export function templateClaims(template: string): string[] {
   const claims = [...template.matchAll(PLACEHOLDER)].map((match) => match[1]);
   if (claims.length === 0) {
     throw new InvalidScopeTemplateError(
-      'scope must name at least one claim, e.g. "{repository_id}-{head_ref}", so that pull requests do not share one overlay',
+      'scope must name at least one claim, e.g. "{repository_id}-{ref}" (a pull request ref, refs/pull/N/merge, is its own), so that pull requests do not share one overlay',
     );
   }
   if (

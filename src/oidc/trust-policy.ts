@@ -31,7 +31,7 @@ export interface TrustPolicySpec {
   conditions: PolicyConditions;
   access: TokenScope;
   tier: TrustTier;
-  /** Untrusted only: the overlay scope template, e.g. "{repository_id}-{head_ref}". */
+  /** Untrusted only: the overlay scope template, e.g. "{repository_id}-{ref}". */
   scope: string | null;
   ttlSeconds: number;
 }
@@ -123,7 +123,7 @@ export function parseTrustPolicy(
   } else {
     if (typeof scope !== 'string') {
       throw new InvalidTrustPolicyError(
-        'an untrusted policy needs a scope template, e.g. "{repository_id}-{head_ref}" (GitHub) or "{project_id}-{ref}" (GitLab)',
+        'an untrusted policy needs a scope template, e.g. "{repository_id}-{ref}" (GitHub: a pull request ref, refs/pull/N/merge, is its own; head_ref is a branch name two forks may share) or "{project_id}-{ref}" (GitLab)',
       );
     }
     try {
