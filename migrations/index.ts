@@ -7,6 +7,7 @@ import { ArtifactVersions1795700000000 } from './1795700000000-ArtifactVersions'
 import { CacheRequestCounts1795984147895 } from './1795984147895-CacheRequestCounts';
 import { TrustTiers1795992826258 } from './1795992826258-TrustTiers';
 import { OidcTrustPolicies1795994706098 } from './1795994706098-OidcTrustPolicies';
+import { UsageRollups1795996054557 } from './1795996054557-UsageRollups';
 
 export const MIGRATIONS: MixedList<new () => unknown> = [
   TeamsAndTokens1795669500000,
@@ -16,4 +17,5 @@ export const MIGRATIONS: MixedList<new () => unknown> = [
   CacheRequestCounts1795984147895,
   TrustTiers1795992826258,
   OidcTrustPolicies1795994706098,
+  UsageRollups1795996054557,
 ];

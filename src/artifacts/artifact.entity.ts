@@ -11,6 +11,8 @@ import { PROTOCOL_LIMITS } from './protocol-limits';
 // overlay rows by scope (overlay retention, purge --scope).
 @Index('IDX_artifacts_team_writer', { synchronize: false })
 @Index('IDX_artifacts_team_overlay', { synchronize: false })
+// A team's uploads of one day (the stats' partial days) without reading all its rows.
+@Index('IDX_artifacts_team_created', ['teamId', 'createdAt'])
 export class Artifact {
   @PrimaryColumn({
     name: 'team_id',
