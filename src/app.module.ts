@@ -16,6 +16,7 @@ import { NxModule } from './nx/nx.module';
 import { OidcModule } from './oidc/oidc.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RetentionSweepModule } from './retention/retention-sweep.module';
+import { UsageRollupModule } from './stats/usage-rollup.module';
 import { StorageModule } from './storage/storage.module';
 import { TeamsModule } from './teams/teams.module';
 
@@ -49,6 +50,7 @@ export class AppModule {
         OidcModule,
         EventsModule,
         RetentionSweepModule,
+        UsageRollupModule,
         ...extraImports,
       ],
       providers: [{ provide: APP_FILTER, useClass: HttpExceptionFilter }],

@@ -143,4 +143,14 @@ describe('loadConfig', () => {
       /LOG_FORMAT must be one of json, pretty/,
     );
   });
+
+  it('rolls up usage events every 5 s by default; USAGE_ROLLUP_INTERVAL_MS=0 turns that off', () => {
+    expect(loadConfig({}).usageStats).toEqual({ rollupIntervalMs: 5_000 });
+    expect(loadConfig({ USAGE_ROLLUP_INTERVAL_MS: '0' }).usageStats).toEqual({
+      rollupIntervalMs: 0,
+    });
+    expect(() => loadConfig({ USAGE_ROLLUP_INTERVAL_MS: '-1' })).toThrow(
+      /USAGE_ROLLUP_INTERVAL_MS must be a whole number of milliseconds/,
+    );
+  });
 });

@@ -52,6 +52,8 @@ export interface AppConfig {
   memoryCacheBytes: number;
   /** RETENTION_DAYS, TEAM_QUOTA_BYTES, QUOTA_MODE (teams may override days and quota). */
   retention: RetentionDefaults & { sweepIntervalMs: number };
+  /** USAGE_ROLLUP_INTERVAL_MS (0: no rollup job). */
+  usageStats: { rollupIntervalMs: number };
   /** How long stored bodies that no row names may be in use: see blobLifetimes(). */
   blobs: BlobLifetimes;
   /** NX_ON_OUTAGE, NX_TIMEOUT_MS: the Nx routes' answer to a dependency outage, and its bound. */
@@ -164,6 +166,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       quotaMode: parsed.QUOTA_MODE,
       sweepIntervalMs: parsed.RETENTION_SWEEP_INTERVAL_MS,
     },
+    usageStats: { rollupIntervalMs: parsed.USAGE_ROLLUP_INTERVAL_MS },
     blobs: blobLifetimes(parsed.REQUEST_TIMEOUT_MS),
     nx: { onOutage: parsed.NX_ON_OUTAGE, timeoutMs: parsed.NX_TIMEOUT_MS },
     oidc: oidcConfig(parsed),

@@ -246,6 +246,13 @@ export class EnvironmentSchema {
   @Max(2_147_483_647, { message: 'must be at most 2147483647 milliseconds (about 24 days)' })
   RETENTION_SWEEP_INTERVAL_MS: number = 600_000;
 
+  /** How often usage events are rolled up (one process at a time); 0: never (stats stay exact, but read raw events). */
+  @Transform(toInt)
+  @IsInt({ message: 'must be a whole number of milliseconds >= 0 (0: no rollups)' })
+  @Min(0, { message: 'must be a whole number of milliseconds >= 0 (0: no rollups)' })
+  @Max(2_147_483_647, { message: 'must be at most 2147483647 milliseconds (about 24 days)' })
+  USAGE_ROLLUP_INTERVAL_MS: number = 5_000;
+
   /**
    * What the Nx routes answer while the database or storage is down: miss (GET 404, PUT 403, so
    * Nx goes on without the cache) or fail (503, which stops the Nx run).

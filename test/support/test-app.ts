@@ -44,6 +44,9 @@ export async function createTestApp(
     LOG_LEVEL: 'silent',
     DATA_DIR: dataDir,
     JWT_SECRET: TEST_JWT_SECRET,
+    // No background rollups: suites that rewrite events' times would race them, and the rollup
+    // suites run the job themselves (UsageRollupJob.run).
+    USAGE_ROLLUP_INTERVAL_MS: '0',
     ...env,
     DATABASE_URL: database.url,
   });
