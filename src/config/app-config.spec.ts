@@ -144,13 +144,54 @@ describe('loadConfig', () => {
     );
   });
 
-  it('rolls up usage events every 5 s by default; USAGE_ROLLUP_INTERVAL_MS=0 turns that off', () => {
-    expect(loadConfig({}).usageStats).toEqual({ rollupIntervalMs: 5_000 });
-    expect(loadConfig({ USAGE_ROLLUP_INTERVAL_MS: '0' }).usageStats).toEqual({
-      rollupIntervalMs: 0,
+  describe('usage statistics', () => {
+    it('keeps raw events 30 days and rollups 730, and rolls up every 5 s by default', () => {
+      expect(loadConfig({}).usageStats).toEqual({
+        eventsRetentionDays: 30,
+        rollupRetentionDays: 730,
+        rollupIntervalMs: 5_000,
+      });
     });
-    expect(() => loadConfig({ USAGE_ROLLUP_INTERVAL_MS: '-1' })).toThrow(
-      /USAGE_ROLLUP_INTERVAL_MS must be a whole number of milliseconds/,
-    );
+
+    it('reads USAGE_EVENTS_RETENTION_DAYS, USAGE_ROLLUP_RETENTION_DAYS, USAGE_ROLLUP_INTERVAL_MS', () => {
+      const config = loadConfig({
+        USAGE_EVENTS_RETENTION_DAYS: '7',
+        USAGE_ROLLUP_RETENTION_DAYS: '7',
+        USAGE_ROLLUP_INTERVAL_MS: '0',
+      });
+      expect(config.usageStats).toEqual({
+        eventsRetentionDays: 7,
+        rollupRetentionDays: 7,
+        rollupIntervalMs: 0,
+      });
+    });
+
+    it.each([
+      [
+        'USAGE_EVENTS_RETENTION_DAYS',
+        '0',
+        /USAGE_EVENTS_RETENTION_DAYS must be a whole number of days from 1/,
+      ],
+      [
+        'USAGE_ROLLUP_RETENTION_DAYS',
+        'forever',
+        /USAGE_ROLLUP_RETENTION_DAYS must be a whole number/,
+      ],
+      [
+        'USAGE_ROLLUP_INTERVAL_MS',
+        '-1',
+        /USAGE_ROLLUP_INTERVAL_MS must be a whole number of milliseconds/,
+      ],
+    ])('rejects %s=%s', (name, value, message) => {
+      expect(() => loadConfig({ [name]: value })).toThrow(message);
+    });
+
+    it('refuses rollups kept for less time than the raw events they stand for', () => {
+      expect(() =>
+        loadConfig({ USAGE_EVENTS_RETENTION_DAYS: '90', USAGE_ROLLUP_RETENTION_DAYS: '60' }),
+      ).toThrow(
+        'Invalid configuration: USAGE_ROLLUP_RETENTION_DAYS (60) must be at least USAGE_EVENTS_RETENTION_DAYS (90)',
+      );
+    });
   });
 });

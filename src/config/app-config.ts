@@ -52,8 +52,15 @@ export interface AppConfig {
   memoryCacheBytes: number;
   /** RETENTION_DAYS, TEAM_QUOTA_BYTES, QUOTA_MODE (teams may override days and quota). */
   retention: RetentionDefaults & { sweepIntervalMs: number };
-  /** USAGE_ROLLUP_INTERVAL_MS (0: no rollup job). */
-  usageStats: { rollupIntervalMs: number };
+  /**
+   * USAGE_EVENTS_RETENTION_DAYS, USAGE_ROLLUP_RETENTION_DAYS (never shorter than the events'),
+   * USAGE_ROLLUP_INTERVAL_MS (0: no rollup job).
+   */
+  usageStats: {
+    eventsRetentionDays: number;
+    rollupRetentionDays: number;
+    rollupIntervalMs: number;
+  };
   /** How long stored bodies that no row names may be in use: see blobLifetimes(). */
   blobs: BlobLifetimes;
   /** NX_ON_OUTAGE, NX_TIMEOUT_MS: the Nx routes' answer to a dependency outage, and its bound. */
@@ -166,7 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       quotaMode: parsed.QUOTA_MODE,
       sweepIntervalMs: parsed.RETENTION_SWEEP_INTERVAL_MS,
     },
-    usageStats: { rollupIntervalMs: parsed.USAGE_ROLLUP_INTERVAL_MS },
+    usageStats: usageStatsConfig(parsed),
     blobs: blobLifetimes(parsed.REQUEST_TIMEOUT_MS),
     nx: { onOutage: parsed.NX_ON_OUTAGE, timeoutMs: parsed.NX_TIMEOUT_MS },
     oidc: oidcConfig(parsed),
@@ -177,6 +184,20 @@ function oidcConfig(env: EnvironmentSchema): AppConfig['oidc'] {
   const issuers = parseOidcIssuers(env.OIDC_ISSUERS, env.OIDC_ALLOW_HTTP_ISSUERS);
   if (!Array.isArray(issuers)) throw new ConfigError(`Invalid configuration: ${issuers.error}`);
   return { issuers, allowHttp: env.OIDC_ALLOW_HTTP_ISSUERS };
+}
+
+/** Rollups outlive the raw events they stand for, or a period would lose days in between. */
+function usageStatsConfig(env: EnvironmentSchema): AppConfig['usageStats'] {
+  if (env.USAGE_ROLLUP_RETENTION_DAYS < env.USAGE_EVENTS_RETENTION_DAYS) {
+    throw new ConfigError(
+      `Invalid configuration: USAGE_ROLLUP_RETENTION_DAYS (${env.USAGE_ROLLUP_RETENTION_DAYS}) must be at least USAGE_EVENTS_RETENTION_DAYS (${env.USAGE_EVENTS_RETENTION_DAYS})`,
+    );
+  }
+  return {
+    eventsRetentionDays: env.USAGE_EVENTS_RETENTION_DAYS,
+    rollupRetentionDays: env.USAGE_ROLLUP_RETENTION_DAYS,
+    rollupIntervalMs: env.USAGE_ROLLUP_INTERVAL_MS,
+  };
 }
 
 /** The admin listener needs its own port; a host alone would silently do nothing. */

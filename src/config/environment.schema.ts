@@ -246,6 +246,24 @@ export class EnvironmentSchema {
   @Max(2_147_483_647, { message: 'must be at most 2147483647 milliseconds (about 24 days)' })
   RETENTION_SWEEP_INTERVAL_MS: number = 600_000;
 
+  /** Raw usage events are kept this many whole UTC days (and today); older ones are pruned once rolled up. */
+  @Transform(toInt)
+  @IsInt({ message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
+  @Min(1, { message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
+  @Max(MAX_RETENTION_DAYS, {
+    message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}`,
+  })
+  USAGE_EVENTS_RETENTION_DAYS: number = 30;
+
+  /** The daily rollups of usage events are kept this many days (about two years by default). */
+  @Transform(toInt)
+  @IsInt({ message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
+  @Min(1, { message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
+  @Max(MAX_RETENTION_DAYS, {
+    message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}`,
+  })
+  USAGE_ROLLUP_RETENTION_DAYS: number = 730;
+
   /** How often usage events are rolled up (one process at a time); 0: never (stats stay exact, but read raw events). */
   @Transform(toInt)
   @IsInt({ message: 'must be a whole number of milliseconds >= 0 (0: no rollups)' })

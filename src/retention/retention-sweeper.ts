@@ -19,6 +19,7 @@ import { ArtifactsRepository } from '../artifacts/artifacts.repository';
 import { BlobCollector, type CollectionReport } from '../artifacts/blob-collector';
 import type { RetentionDefaults } from '../config/retention-defaults';
 import { withSweepLock } from '../common/sweep-lock';
+import { UsagePruneReport, UsageRetention } from '../stats/usage-retention';
 
 export interface SweepReport {
   /** Another process (a replica) held the sweep lock: this one did nothing. */
@@ -30,6 +31,8 @@ export interface SweepReport {
   evicted: RemovalResult;
   /** Superseded and orphan bodies, rows without bodies (BlobCollector), after retention. */
   collected?: CollectionReport;
+  /** Raw usage events and rollup rows past their retention (UsageRetention). */
+  usage?: UsagePruneReport;
   durationMs: number;
 }
 
@@ -42,7 +45,8 @@ interface TeamRow {
 
 /**
  * Deletes expired artifacts and, under QUOTA_MODE=evict, the least recently used ones of teams
- * over quota, then collects superseded and orphan bodies (BlobCollector): every
+ * over quota, then collects superseded and orphan bodies (BlobCollector) and prunes usage
+ * events and rollups past their retention (UsageRetention): every
  * RETENTION_SWEEP_INTERVAL_MS, on whichever replica gets the PostgreSQL advisory lock (held by
  * one dedicated connection for the whole sweep; the others skip). A failed sweep is logged and
  * retried at the next interval; it never stops the process.
@@ -60,6 +64,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
     private readonly reaper: ArtifactReaper,
     private readonly rows: ArtifactsRepository,
     private readonly collector: BlobCollector,
+    private readonly usageRetention: UsageRetention,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.defaults = config.retention;
@@ -84,6 +89,12 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
       .then((report) => {
         const c = report.collected;
         const collected = c ? c.superseded + c.orphans + c.vanishedRows + c.failures : 0;
+        const u = report.usage;
+        if (u && u.events + u.rollupRows > 0) {
+          this.logger.log(
+            `usage retention: deleted ${u.events} raw usage events and ${u.rollupRows} rollup rows (longest batch ${Math.round(u.longestBatchMs)} ms)`,
+          );
+        }
         if (report.expired.artifacts + report.evicted.artifacts + collected === 0) return;
         this.logger.log(
           `retention sweep: expired ${report.expired.artifacts} artifacts (${report.expired.bytes} bytes), evicted ${report.evicted.artifacts} (${report.evicted.bytes} bytes); blobs: ${c?.superseded ?? 0} superseded and ${c?.orphans ?? 0} orphans deleted, ${c?.vanishedRows ?? 0} rows without blobs dropped, ${c?.failures ?? 0} failures; in ${report.durationMs} ms`,
@@ -122,6 +133,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
           report.teams += 1;
         }
         report.collected = await this.collector.collect();
+        report.usage = await this.usageRetention.prune(runner);
       });
       report.skipped = !outcome.locked;
       return report;
