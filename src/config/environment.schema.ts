@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import {
   IsBoolean,
@@ -30,6 +31,17 @@ const toBool = ({ value }: { value: unknown }) => {
   if (['0', 'false', 'no', 'off'].includes(v)) return false;
   return value;
 };
+const DAYS_RULE = `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}`;
+/** A retention in whole days, 1 to MAX_RETENTION_DAYS (every *_RETENTION_DAYS variable). */
+function RetentionDays(): PropertyDecorator {
+  return applyDecorators(
+    Transform(toInt),
+    IsInt({ message: DAYS_RULE }),
+    Min(1, { message: DAYS_RULE }),
+    Max(MAX_RETENTION_DAYS, { message: DAYS_RULE }),
+  );
+}
+
 const emptyToUndefined = ({ value }: { value: unknown }) => (value === '' ? undefined : value);
 /** `10GiB`, `500MB` or a byte count; anything unreadable is left for the validator to refuse. */
 const toByteSize = ({ value }: { value: unknown }) => {
@@ -208,21 +220,11 @@ export class EnvironmentSchema {
   @Min(0, { message: 'must be a whole number of requests per minute >= 0 (0: no limit)' })
   RATE_LIMIT_ADMIN: number = 120;
 
-  @Transform(toInt)
-  @IsInt({ message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
-  @Min(1, { message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
-  @Max(MAX_RETENTION_DAYS, {
-    message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}`,
-  })
+  @RetentionDays()
   RETENTION_DAYS: number = 30;
 
   /** Overlay (untrusted) entries' retention: issue 16 asks for 7 days by default. */
-  @Transform(toInt)
-  @IsInt({ message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
-  @Min(1, { message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
-  @Max(MAX_RETENTION_DAYS, {
-    message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}`,
-  })
+  @RetentionDays()
   OVERLAY_RETENTION_DAYS: number = 7;
 
   @IsOptional()
@@ -247,21 +249,11 @@ export class EnvironmentSchema {
   RETENTION_SWEEP_INTERVAL_MS: number = 600_000;
 
   /** Raw usage events are kept this many whole UTC days (and today); older ones are pruned once rolled up. */
-  @Transform(toInt)
-  @IsInt({ message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
-  @Min(1, { message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
-  @Max(MAX_RETENTION_DAYS, {
-    message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}`,
-  })
+  @RetentionDays()
   USAGE_EVENTS_RETENTION_DAYS: number = 30;
 
   /** The daily rollups of usage events are kept this many days (about two years by default). */
-  @Transform(toInt)
-  @IsInt({ message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
-  @Min(1, { message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}` })
-  @Max(MAX_RETENTION_DAYS, {
-    message: `must be a whole number of days from 1 to ${MAX_RETENTION_DAYS}`,
-  })
+  @RetentionDays()
   USAGE_ROLLUP_RETENTION_DAYS: number = 730;
 
   /** How often usage events are rolled up (one process at a time); 0: never (stats stay exact, but read raw events). */
