@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import request from 'supertest';
+import { openTeamTab } from '../support/admin-ui';
 import { launchBrowser } from '../support/browser';
 import { listeningPort } from '../support/ports';
 import { createTeam } from '../support/teams';
@@ -101,19 +102,13 @@ describe('admin UI: the Trust policies panel (CI identity)', () => {
   });
 
   /** A signed-in tab on `team`'s view that records every console error and page error. */
-  async function openTeam(team: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
+  const openTeam = (team: string) =>
+    openTeamTab(browser, {
+      baseUrl,
+      adminToken: ADMIN_TOKEN,
+      team,
+      readySelector: 'body[data-state="ready"] #oidc-policies[data-state="ready"]',
     });
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${baseUrl}/admin/ui#team=${team}`);
-    await page.fill('#admin-token', ADMIN_TOKEN);
-    await page.click('#login-form button[type=submit]');
-    await page.waitForSelector('body[data-state="ready"] #oidc-policies[data-state="ready"]');
-    return { page, errors };
-  }
 
   /** A row with its conditions sorted (they come in PostgreSQL's key order). */
   const sortedConditions = (cells: string[][]) =>

@@ -7,6 +7,7 @@ import request from 'supertest';
 import type { IssuedToken } from '../../src/tokens/tokens.service';
 import { TrustTier } from '../../src/trust/trust-tier';
 import { putArtifact, randomHash } from '../support/artifacts';
+import { openTeamTab } from '../support/admin-ui';
 import { launchBrowser } from '../support/browser';
 import { listeningPort } from '../support/ports';
 import { createTeam, issueToken, revokeToken } from '../support/teams';
@@ -103,19 +104,13 @@ describe('admin UI: the Artifacts panel (who wrote each stored version)', () => 
   });
 
   /** A signed-in tab on `team`'s view that records every console error and page error. */
-  async function openTeam(team: string): Promise<{ page: Page; errors: string[] }> {
-    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-    const errors: string[] = [];
-    page.on('console', (message) => {
-      if (message.type() === 'error') errors.push(message.text());
+  const openTeam = (team: string) =>
+    openTeamTab(browser, {
+      baseUrl,
+      adminToken: ADMIN_TOKEN,
+      team,
+      readySelector: 'body[data-state="ready"] #artifacts[data-state="ready"]',
     });
-    page.on('pageerror', (error) => errors.push(error.message));
-    await page.goto(`${baseUrl}/admin/ui#team=${team}`);
-    await page.fill('#admin-token', ADMIN_TOKEN);
-    await page.click('#login-form button[type=submit]');
-    await page.waitForSelector('body[data-state="ready"] #artifacts[data-state="ready"]');
-    return { page, errors };
-  }
 
   /** The panel's rows, as the text of their cells. */
   function rowsOf(page: Page): Promise<string[][]> {
