@@ -3,7 +3,7 @@ import type { QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
 /** Raw events deleted per statement: each is its own short transaction. */
-export const EVENT_PRUNE_BATCH = 20_000;
+export const EVENT_PRUNE_BATCH = 10_000;
 /** Rollup rows deleted per statement. */
 const ROLLUP_PRUNE_BATCH = 10_000;
 const DAY_MS = 86_400_000;
@@ -53,30 +53,29 @@ export class UsageRetention {
       [eventsBefore],
     );
     const rolledUpTo = Number(state[0]?.rolled_up_to ?? 0);
+    const rollupsBefore = utcMidnightDaysBefore(now, this.rollupDays).toISOString().slice(0, 10);
     const teams: { id: string }[] = await runner.query('SELECT id FROM teams ORDER BY id');
-    for (const team of teams) {
+    for (const { id } of teams) {
+      // By ctid, oldest first through (team_id, created_at): an `id IN (...)` of this many
+      // rows is planned as a hash join over the whole table.
       report.events += await this.drain(
         runner,
         report,
-        `DELETE FROM usage_events WHERE id IN (
-           SELECT id FROM usage_events
-            WHERE team_id = $1 AND created_at < $2 AND id <= $3 LIMIT $4)`,
-        [team.id, eventsBefore, rolledUpTo, EVENT_PRUNE_BATCH],
+        `DELETE FROM usage_events WHERE ctid = ANY(ARRAY(
+           SELECT ctid FROM usage_events
+            WHERE team_id = $1 AND created_at < $2 AND id <= $3
+            ORDER BY created_at LIMIT $4))`,
+        [id, eventsBefore, rolledUpTo, EVENT_PRUNE_BATCH],
       );
-    }
-    const rollupsBefore = utcMidnightDaysBefore(now, this.rollupDays).toISOString().slice(0, 10);
-    for (const [table, key] of [
-      ['usage_daily_counts', 'team_id, day, client_ci'],
-      ['usage_session_days', 'team_id, client_ci, session_id, day'],
-      ['usage_daily_artifacts', 'team_id, day, hash'],
-    ]) {
-      report.rollupRows += await this.drain(
-        runner,
-        report,
-        `DELETE FROM ${table} WHERE (${key}) IN (
-           SELECT ${key} FROM ${table} WHERE day < $1::date LIMIT $2)`,
-        [rollupsBefore, ROLLUP_PRUNE_BATCH],
-      );
+      for (const table of ['usage_daily_counts', 'usage_session_days', 'usage_daily_artifacts']) {
+        report.rollupRows += await this.drain(
+          runner,
+          report,
+          `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(
+             SELECT ctid FROM ${table} WHERE team_id = $1 AND day < $2::date LIMIT $3))`,
+          [id, rollupsBefore, ROLLUP_PRUNE_BATCH],
+        );
+      }
     }
     return report;
   }
