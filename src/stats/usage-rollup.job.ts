@@ -19,6 +19,10 @@ export const ROLLUP_CHUNK_IDS = 100_000;
 const SLOW_RUN_MS = 10_000;
 const DAY_MS = 86_400_000;
 
+/** The UTC day (`YYYY-MM-DD`) `days` days from the instant `ms`. */
+const utcDay = (ms: number, days: number) =>
+  new Date(ms + days * DAY_MS).toISOString().slice(0, 10);
+
 export interface RollupReport {
   /** Another process held the rollup lock: this one did nothing. */
   skipped: boolean;
@@ -123,18 +127,29 @@ export class UsageRollupJob implements OnApplicationBootstrap, BeforeApplication
     const safe = this.watermark.takeSafe(await this.rollups.oldestRunningWriter(runner));
     let at = await this.rollups.rolledUpTo(runner);
     const target = Math.max(at, safe ?? 0);
-    while (at < target) {
-      if (this.stopping) {
-        report.rolledUpTo = at;
-        return;
-      }
+    const dayBeforeYesterday = utcDay(Date.now(), -2);
+    while (at < target && !this.stopping) {
       const next = Math.min(target, at + ROLLUP_CHUNK_IDS);
-      report.events += await this.rollups.rollUp(runner, at, next);
+      const chunk = await this.rollups.rollUp(runner, at, next);
+      report.events += chunk.events;
       at = next;
+      // A day is complete once events two days later come in (the rest are late, trimmed
+      // again): trimming as the chunks go keeps a catch-up from writing every hash of a year.
+      const latest = chunk.days.reduce((max, day) => (day > max ? day : max), '');
+      if (latest) {
+        const closed = utcDay(Date.parse(`${latest}T00:00:00Z`), -2);
+        const through = closed < dayBeforeYesterday ? closed : dayBeforeYesterday;
+        await this.trim(runner, report, through, chunk.days);
+      }
     }
     report.rolledUpTo = at;
-    // Caught up: every event of the days before yesterday is in (but late inserts, see docs).
-    const dayBeforeYesterday = new Date(Date.now() - 2 * DAY_MS).toISOString().slice(0, 10);
-    report.trimmed = await this.rollups.trimHashes(runner, dayBeforeYesterday);
+    if (at >= target) await this.trim(runner, report, dayBeforeYesterday, []);
+  }
+
+  /** Trims (UsageRollupsRepository.trimHashes), and vacuums what that freed for the next chunk. */
+  private async trim(runner: QueryRunner, report: RollupReport, through: string, late: string[]) {
+    const trimmed = await this.rollups.trimHashes(runner, through, late);
+    report.trimmed += trimmed;
+    if (trimmed > 0) await this.rollups.vacuumHashes(runner);
   }
 }

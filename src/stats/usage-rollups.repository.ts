@@ -71,9 +71,13 @@ export class UsageRollupsRepository {
    * rolled_up_to from `from` to `to`, in one transaction: a reader sees the events either in
    * the rollups or above rolled_up_to, never both. Every event in the range must be committed
    * (RollupWatermark). Rejects with RollupMovedError, having written nothing, if rolled_up_to
-   * is not `from`. Returns the number of events rolled up.
+   * is not `from`. Returns the number of events rolled up and the UTC days they fell on.
    */
-  async rollUp(runner: QueryRunner, from: number, to: number): Promise<number> {
+  async rollUp(
+    runner: QueryRunner,
+    from: number,
+    to: number,
+  ): Promise<{ events: number; days: string[] }> {
     await runner.startTransaction();
     try {
       const [, moved] = await runner.query(
@@ -82,22 +86,23 @@ export class UsageRollupsRepository {
       );
       if (moved !== 1) throw new RollupMovedError(`rolled_up_to is no longer ${from}`);
       const events = await this.countEvents(runner, from, to);
+      let days: string[] = [];
       if (events > 0) {
-        await this.addCounts(runner, from, to);
+        days = await this.addCounts(runner, from, to);
         await this.addSessions(runner, from, to);
         await this.addHashes(runner, from, to);
       }
       await runner.commitTransaction();
-      return events;
+      return { events, days };
     } catch (error) {
       await runner.rollbackTransaction();
       throw error;
     }
   }
 
-  /** Counts per team, day and client CI. */
-  private async addCounts(runner: QueryRunner, from: number, to: number): Promise<void> {
-    await runner.query(
+  /** Counts per team, day and client CI; returns the days written. */
+  private async addCounts(runner: QueryRunner, from: number, to: number): Promise<string[]> {
+    const rows: { day: string }[] = await runner.query(
       `INSERT INTO usage_daily_counts AS c (team_id, day, client_ci, remote_hits, remote_misses,
                                             local_hits, local_misses, time_saved_ms)
        SELECT team_id, ${UTC_DAY}, COALESCE(client_ci, ''),
@@ -113,9 +118,11 @@ export class UsageRollupsRepository {
          remote_misses = c.remote_misses + EXCLUDED.remote_misses,
          local_hits = c.local_hits + EXCLUDED.local_hits,
          local_misses = c.local_misses + EXCLUDED.local_misses,
-         time_saved_ms = c.time_saved_ms + EXCLUDED.time_saved_ms`,
+         time_saved_ms = c.time_saved_ms + EXCLUDED.time_saved_ms
+       RETURNING day::text AS day`,
       [from, to],
     );
+    return [...new Set(rows.map((row) => row.day))];
   }
 
   private async countEvents(runner: QueryRunner, from: number, to: number): Promise<number> {
@@ -183,13 +190,16 @@ export class UsageRollupsRepository {
   /**
    * Keeps only the top TOP_HASHES_PER_DAY hashes (most hits, then time saved, then hash) of
    * every team's days after top_artifacts_trimmed_through up to `throughDay` (`YYYY-MM-DD`),
-   * then records `throughDay`. Returns the rows deleted.
+   * and of the `lateDays` that were trimmed already (events of theirs rolled up since), then
+   * records `throughDay`. Returns the rows deleted.
    */
-  async trimHashes(runner: QueryRunner, throughDay: string): Promise<number> {
+  async trimHashes(runner: QueryRunner, throughDay: string, lateDays: string[]): Promise<number> {
     const [state] = await runner.query(
       `SELECT top_artifacts_trimmed_through::text AS day FROM usage_rollup_state WHERE id = 1`,
     );
-    if (state.day !== null && state.day >= throughDay) return 0;
+    const trimmed: string | null = state.day;
+    const late = trimmed === null ? [] : lateDays.filter((day) => day <= trimmed);
+    if (late.length === 0 && trimmed !== null && trimmed >= throughDay) return 0;
     const teams: { id: string }[] = await runner.query('SELECT id FROM teams ORDER BY id');
     let deleted = 0;
     for (const team of teams) {
@@ -198,21 +208,28 @@ export class UsageRollupsRepository {
            SELECT day, hash, row_number() OVER (PARTITION BY day
                                ORDER BY hits DESC, time_saved_ms DESC, hash) AS rank
              FROM usage_daily_artifacts
-            WHERE team_id = $1 AND ($2::date IS NULL OR day > $2::date) AND day <= $3::date
+            WHERE team_id = $1
+              AND ((($2::date IS NULL OR day > $2::date) AND day <= $3::date)
+                   OR day = ANY($5::date[]))
          ) AS ranked
          WHERE a.team_id = $1 AND a.day = ranked.day AND a.hash = ranked.hash
            AND ranked.rank > $4`,
-        [team.id, state.day, throughDay, TOP_HASHES_PER_DAY],
+        [team.id, trimmed, throughDay, TOP_HASHES_PER_DAY, late],
       );
       deleted += Number(count);
     }
-    await runner.query(
-      'UPDATE usage_rollup_state SET top_artifacts_trimmed_through = $1 WHERE id = 1',
-      [throughDay],
-    );
-    // Most of a day's rows go at once: reclaim them now rather than scan them until autovacuum.
-    if (deleted > 0) await runner.query('VACUUM (ANALYZE) usage_daily_artifacts');
+    if (trimmed === null || throughDay > trimmed) {
+      await runner.query(
+        'UPDATE usage_rollup_state SET top_artifacts_trimmed_through = $1 WHERE id = 1',
+        [throughDay],
+      );
+    }
     return deleted;
+  }
+
+  /** Most of a trimmed day's rows go at once: reclaimed now rather than scanned until autovacuum. */
+  async vacuumHashes(runner: QueryRunner): Promise<void> {
+    await runner.query('VACUUM (ANALYZE) usage_daily_artifacts');
   }
 
   /**
