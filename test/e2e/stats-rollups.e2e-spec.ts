@@ -156,8 +156,20 @@ describe('stats from rollups', () => {
         to: daysAgo(4),
       }),
     );
+    // ... and, today, more hashes than a day contributes to the top list.
+    await insertEvents(
+      t.dataSource,
+      trimTeamId,
+      scriptedEvents(4, {
+        count: 1_500,
+        sessions: 10,
+        hashes: 300,
+        from: daysAgo(0),
+        to: daysAgo(-1),
+      }),
+    );
     const first = await job.run();
-    expect(first).toMatchObject({ skipped: false, events: 1_504 + 3_000 });
+    expect(first).toMatchObject({ skipped: false, events: 1_504 + 3_000 + 1_500 });
     // Not rolled up yet: late events of past days and today's, written and posted.
     await insertEvents(
       t.dataSource,
@@ -236,6 +248,20 @@ describe('stats from rollups', () => {
       to: daysAgo(4),
     });
     expect(body.topArtifacts).toEqual(exact.topArtifacts);
+    const { body: today } = await request(t.server)
+      .get(`/admin/teams/trimmed/stats?from=${day(0)}&to=${day(0)}`)
+      .set(bearer(ADMIN_TOKEN))
+      .expect(200);
+    const [{ n: kept }] = await t.dataSource.query(
+      'SELECT count(*)::int AS n FROM usage_daily_artifacts WHERE team_id = $1 AND day = $2::date',
+      [trimTeamId, day(0)],
+    );
+    expect(kept).toBeGreaterThan(TOP_HASHES_PER_DAY);
+    const todayRaw = await rawTeamStats(t.dataSource, trimTeamId, {
+      from: daysAgo(0),
+      to: daysAgo(-1),
+    });
+    expect(today.topArtifacts).toEqual(todayRaw.topArtifacts);
     const [recent] = await t.dataSource.query(
       `SELECT count(*)::int AS n FROM usage_daily_artifacts WHERE team_id = $1 AND day >= $2::date`,
       [teamId, day(1)],
