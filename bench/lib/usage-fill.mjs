@@ -41,29 +41,36 @@ export async function fillEvents(db, teamId, count, days, progress = () => undef
   }
 }
 
+/** Artifacts go in by chunks too (each INSERT also fires the day totals' trigger once). */
+const ARTIFACT_CHUNK = 200_000;
+
 /**
  * `count` artifacts uploaded over the last `days` days (the first EVENT_HASHES are the hashes
  * the events name), 1 KiB to ~50 MiB, recently accessed so that no sweep expires them.
  */
-export async function fillArtifacts(db, teamId, count, days) {
-  await db.query(
-    `INSERT INTO artifacts (team_id, hash, size, duration_ms, tag, sha, dirty_hash, client_ci,
-                            client_interactive, blob_version, content_sha256, created_at,
-                            last_accessed_at, hit_count)
-     SELECT $1, ${HASH('i')}, 1024 + floor(random() ^ 4 * 50 * 1048576)::bigint,
-            floor(random() * 60000)::int, NULL, left(md5('sha' || i), 40), NULL,
-            CASE WHEN i % 10 < 5 THEN 'GITHUB_ACTIONS' WHEN i % 10 < 8 THEN 'GITLAB_CI' END,
-            i % 10 >= 8, left(md5('v' || i), 24), md5('c' || i) || md5('d' || i),
-            now() - make_interval(secs => $3::float8 * $4 * random()), now(), 0
-       FROM generate_series(1, $2::int) AS i`,
-    [teamId, count, DAY_S, days],
-  );
+export async function fillArtifacts(db, teamId, count, days, progress = () => undefined) {
+  for (let start = 1; start <= count; start += ARTIFACT_CHUNK) {
+    const end = Math.min(count, start + ARTIFACT_CHUNK - 1);
+    await db.query(
+      `INSERT INTO artifacts (team_id, hash, size, duration_ms, tag, sha, dirty_hash, client_ci,
+                              client_interactive, blob_version, content_sha256, created_at,
+                              last_accessed_at, hit_count)
+       SELECT $1, ${HASH('i')}, 1024 + floor(random() ^ 4 * 50 * 1048576)::bigint,
+              floor(random() * 60000)::int, NULL, left(md5('sha' || i), 40), NULL,
+              CASE WHEN i % 10 < 5 THEN 'GITHUB_ACTIONS' WHEN i % 10 < 8 THEN 'GITLAB_CI' END,
+              i % 10 >= 8, left(md5('v' || i), 24), md5('c' || i) || md5('d' || i),
+              now() - make_interval(secs => $2::float8 * $3 * random()), now(), 0
+         FROM generate_series($4::int, $5::int) AS i`,
+      [teamId, DAY_S, days, start, end],
+    );
+    progress(end);
+  }
 }
 
 /**
  * Deletes the team's events older than `keepDays` in batches of `batch` rows, one statement
- * (its own transaction) each, as a retention job would. Returns the rows deleted, the number
- * of batches and the longest batch in ms.
+ * (its own transaction) each, as a retention job would (for a build without event retention).
+ * Returns the rows deleted, the number of batches and the longest batch in ms.
  */
 export async function deleteOldEvents(db, teamId, keepDays, batch) {
   let deleted = 0;
