@@ -1,7 +1,7 @@
 import type { SqlParams } from './sql-params';
 import type { ReadPlan, SessionPlan, TimeRange } from './stats-read-plan';
 import type { StatsPeriod } from './stats-period';
-import { TOP_HASHES_PER_DAY } from './usage-rollups.repository';
+import { TOP_HASHES_PER_DAY } from './usage-daily-artifacts.repository';
 
 /**
  * The SQL of UsageStatsRepository's reads, built from a ReadPlan with positional parameters
@@ -11,6 +11,10 @@ import { TOP_HASHES_PER_DAY } from './usage-rollups.repository';
  */
 
 export const REMOTE_HIT = `source = 'REMOTE' AND event = 'HIT'`;
+
+const DAY_MS = 86_400_000;
+const shiftDay = (day: string, by: number) =>
+  new Date(Date.parse(`${day}T00:00:00Z`) + by * DAY_MS).toISOString().slice(0, 10);
 
 export interface RawPart {
   range: TimeRange;
@@ -49,19 +53,19 @@ function dayTopSql(team: string, day: string): string {
 /**
  * The `limit` hashes with the most REMOTE HIT events in a planned period, as (hash, hits,
  * saved); null when the plan reads nothing. Each rolled-up day contributes the hits of its top
- * TOP_HASHES_PER_DAY hashes only (older days keep no others; today and yesterday keep every
- * hash so that their top is right by evening), so a hash's hits on a day where it ranked lower
- * are left out; raw parts count every hash. Exact whenever no day had more hashes than that.
+ * TOP_HASHES_PER_DAY hashes only: days up to `trimmedThrough` keep no others (read whole),
+ * later ones keep every hash so that their top is right by evening (their top is taken here),
+ * so a hash's hits on a day where it ranked lower are left out; raw parts count every hash.
+ * Exact whenever no day had more hashes than that.
  */
 export function topHashesSql(
   plan: ReadPlan,
   p: SqlParams,
-  teamId: string,
-  rolledUpTo: number,
+  state: { teamId: string; rolledUpTo: number; trimmedThrough: string | null },
   limit: number,
 ): string | null {
-  const team = p.add(teamId);
-  const parts = rawParts(plan, p, rolledUpTo).map(({ range, sign, ids, day }) => {
+  const team = p.add(state.teamId);
+  const parts = rawParts(plan, p, state.rolledUpTo).map(({ range, sign, ids, day }) => {
     // Hits taken off a day's rollup: only of the hashes that day contributes.
     const kept = day
       ? ` AND hash IN (SELECT hash FROM (${dayTopSql(team, p.add(day, 'date'))}) AS top)`
@@ -73,12 +77,21 @@ export function topHashesSql(
        GROUP BY hash`;
   });
   if (plan.rollupDays) {
-    const first = p.add(plan.rollupDays.first, 'date');
-    const last = p.add(plan.rollupDays.last, 'date');
-    parts.push(`
-      SELECT top.hash, top.hits, top.time_saved_ms
-        FROM generate_series(${first}, ${last}, interval '1 day') AS d (day)
-       CROSS JOIN LATERAL (${dayTopSql(team, 'd.day::date')}) AS top`);
+    const { first, last } = plan.rollupDays;
+    const trimmed = state.trimmedThrough;
+    if (trimmed !== null && first <= trimmed) {
+      parts.push(`
+        SELECT hash, hits, time_saved_ms FROM usage_daily_artifacts
+         WHERE team_id = ${team}
+           AND day BETWEEN ${p.add(first, 'date')} AND ${p.add(last < trimmed ? last : trimmed, 'date')}`);
+    }
+    const open = trimmed !== null && trimmed >= first ? shiftDay(trimmed, 1) : first;
+    if (open <= last) {
+      parts.push(`
+        SELECT top.hash, top.hits, top.time_saved_ms
+          FROM generate_series(${p.add(open, 'date')}, ${p.add(last, 'date')}, interval '1 day') AS d (day)
+         CROSS JOIN LATERAL (${dayTopSql(team, 'd.day::date')}) AS top`);
+    }
   }
   if (parts.length === 0) return null;
   return `SELECT hash, sum(hits) AS hits, sum(saved) AS saved
@@ -86,10 +99,6 @@ export function topHashesSql(
            GROUP BY hash HAVING sum(hits) > 0
            ORDER BY hits DESC, saved DESC, hash LIMIT ${p.add(limit, 'int')}`;
 }
-
-const DAY_MS = 86_400_000;
-const shiftDay = (day: string, by: number) =>
-  new Date(Date.parse(`${day}T00:00:00Z`) + by * DAY_MS).toISOString().slice(0, 10);
 
 /** The session count of a SessionPlan's days (see UsageStatsRepository.sessions). */
 export function sessionSql(

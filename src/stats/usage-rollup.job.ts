@@ -9,6 +9,7 @@ import { DataSource, QueryRunner } from 'typeorm';
 import { withAdvisoryLock } from '../common/sweep-lock';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 import { RollupWatermark } from './rollup-watermark';
+import { UsageDailyArtifactsRepository } from './usage-daily-artifacts.repository';
 import { UsageRollupsRepository } from './usage-rollups.repository';
 
 /** Arbitrary but fixed (next to the sweep's key): one rollup job at a time per database. */
@@ -56,6 +57,7 @@ export class UsageRollupJob implements OnApplicationBootstrap, BeforeApplication
   constructor(
     private readonly dataSource: DataSource,
     private readonly rollups: UsageRollupsRepository,
+    private readonly hashes: UsageDailyArtifactsRepository,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.intervalMs = config.usageStats.rollupIntervalMs;
@@ -146,10 +148,10 @@ export class UsageRollupJob implements OnApplicationBootstrap, BeforeApplication
     if (at >= target) await this.trim(runner, report, dayBeforeYesterday, []);
   }
 
-  /** Trims (UsageRollupsRepository.trimHashes), and vacuums what that freed for the next chunk. */
+  /** Trims (UsageDailyArtifactsRepository.trim), and vacuums what that freed for the next chunk. */
   private async trim(runner: QueryRunner, report: RollupReport, through: string, late: string[]) {
-    const trimmed = await this.rollups.trimHashes(runner, through, late);
+    const trimmed = await this.hashes.trim(runner, through, late);
     report.trimmed += trimmed;
-    if (trimmed > 0) await this.rollups.vacuumHashes(runner);
+    if (trimmed > 0) await this.hashes.vacuum(runner);
   }
 }

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { UsageDailyArtifactsRepository } from './usage-daily-artifacts.repository';
 import { UsageRetention } from './usage-retention';
 import { UsageRollupJob } from './usage-rollup.job';
 import { UsageRollupsRepository } from './usage-rollups.repository';
@@ -8,7 +9,12 @@ import { UsageRollupsRepository } from './usage-rollups.repository';
  * and old rollups that the retention sweep runs. Imported by the server only, never by the CLI.
  */
 @Module({
-  providers: [UsageRollupJob, UsageRollupsRepository, UsageRetention],
+  providers: [
+    UsageRollupJob,
+    UsageRollupsRepository,
+    UsageDailyArtifactsRepository,
+    UsageRetention,
+  ],
   exports: [UsageRollupJob, UsageRetention],
 })
 export class UsageRollupModule {}

@@ -2,9 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { QueryRunner } from 'typeorm';
 import type { SequenceMark } from './rollup-watermark';
 
-/** A day keeps this many hashes in usage_daily_artifacts once it is trimmed. */
-export const TOP_HASHES_PER_DAY = 100;
-
 const REMOTE_HIT = `source = 'REMOTE' AND event = 'HIT'`;
 const UTC_DAY = `(created_at AT TIME ZONE 'UTC')::date`;
 /** The events of one chunk: `$1` < id <= `$2`. */
@@ -16,7 +13,7 @@ export class RollupMovedError extends Error {}
 /**
  * The writes of UsageRollupJob, each on the job's own connection (which holds its advisory
  * lock): reading the id sequence and the oldest running writer, rolling a range of usage
- * events into the day tables, trimming old days' hashes, folding artifact deltas.
+ * events into the day tables, folding artifact deltas.
  */
 @Injectable()
 export class UsageRollupsRepository {
@@ -185,51 +182,6 @@ export class UsageRollupsRepository {
          time_saved_ms = a.time_saved_ms + EXCLUDED.time_saved_ms`,
       [from, to],
     );
-  }
-
-  /**
-   * Keeps only the top TOP_HASHES_PER_DAY hashes (most hits, then time saved, then hash) of
-   * every team's days after top_artifacts_trimmed_through up to `throughDay` (`YYYY-MM-DD`),
-   * and of the `lateDays` that were trimmed already (events of theirs rolled up since), then
-   * records `throughDay`. Returns the rows deleted.
-   */
-  async trimHashes(runner: QueryRunner, throughDay: string, lateDays: string[]): Promise<number> {
-    const [state] = await runner.query(
-      `SELECT top_artifacts_trimmed_through::text AS day FROM usage_rollup_state WHERE id = 1`,
-    );
-    const trimmed: string | null = state.day;
-    const late = trimmed === null ? [] : lateDays.filter((day) => day <= trimmed);
-    if (late.length === 0 && trimmed !== null && trimmed >= throughDay) return 0;
-    const teams: { id: string }[] = await runner.query('SELECT id FROM teams ORDER BY id');
-    let deleted = 0;
-    for (const team of teams) {
-      const [, count] = await runner.query(
-        `DELETE FROM usage_daily_artifacts a USING (
-           SELECT day, hash, row_number() OVER (PARTITION BY day
-                               ORDER BY hits DESC, time_saved_ms DESC, hash) AS rank
-             FROM usage_daily_artifacts
-            WHERE team_id = $1
-              AND ((($2::date IS NULL OR day > $2::date) AND day <= $3::date)
-                   OR day = ANY($5::date[]))
-         ) AS ranked
-         WHERE a.team_id = $1 AND a.day = ranked.day AND a.hash = ranked.hash
-           AND ranked.rank > $4`,
-        [team.id, trimmed, throughDay, TOP_HASHES_PER_DAY, late],
-      );
-      deleted += Number(count);
-    }
-    if (trimmed === null || throughDay > trimmed) {
-      await runner.query(
-        'UPDATE usage_rollup_state SET top_artifacts_trimmed_through = $1 WHERE id = 1',
-        [throughDay],
-      );
-    }
-    return deleted;
-  }
-
-  /** Most of a trimmed day's rows go at once: reclaimed now rather than scanned until autovacuum. */
-  async vacuumHashes(runner: QueryRunner): Promise<void> {
-    await runner.query('VACUUM (ANALYZE) usage_daily_artifacts');
   }
 
   /**

@@ -41,6 +41,8 @@ export interface UsageInPeriod {
 export interface RollupStateRow {
   rolledUpTo: number;
   eventsKeptFrom: Date | null;
+  /** `YYYY-MM-DD`, or null before the first trim. */
+  topArtifactsTrimmedThrough: string | null;
 }
 
 const UTC_DAY = `(created_at AT TIME ZONE 'UTC')::date`;
@@ -72,7 +74,7 @@ export class UsageStatsRepository {
       const plan = planRead(period, context);
       const counts = await this.counts(manager, teamId, plan, state.rolledUpTo);
       const sessions = await this.sessions(manager, teamId, period, context, state.rolledUpTo);
-      const top = await this.topHashes(manager, teamId, plan, state.rolledUpTo, topLimit);
+      const top = await this.topHashes(manager, teamId, plan, state, topLimit);
       return { counts, sessions, top };
     });
   }
@@ -152,11 +154,16 @@ export class UsageStatsRepository {
     manager: EntityManager,
     teamId: string,
     plan: ReadPlan,
-    rolledUpTo: number,
+    state: RollupStateRow,
     limit: number,
   ): Promise<HashHits[]> {
     const p = new SqlParams();
-    const sql = topHashesSql(plan, p, teamId, rolledUpTo, limit);
+    const sql = topHashesSql(
+      plan,
+      p,
+      { teamId, rolledUpTo: state.rolledUpTo, trimmedThrough: state.topArtifactsTrimmedThrough },
+      limit,
+    );
     if (!sql) return [];
     const rows: Record<string, unknown>[] = await manager.query(sql, p.values);
     return rows.map((r) => ({
@@ -170,10 +177,12 @@ export class UsageStatsRepository {
 /** Reads usage_rollup_state in `manager`'s transaction. */
 export async function readRollupState(manager: EntityManager): Promise<RollupStateRow> {
   const [row] = await manager.query(
-    'SELECT rolled_up_to, events_kept_from FROM usage_rollup_state WHERE id = 1',
+    `SELECT rolled_up_to, events_kept_from, top_artifacts_trimmed_through::text AS trimmed
+       FROM usage_rollup_state WHERE id = 1`,
   );
   return {
     rolledUpTo: num(row?.rolled_up_to),
     eventsKeptFrom: row?.events_kept_from ? new Date(row.events_kept_from) : null,
+    topArtifactsTrimmedThrough: row?.trimmed ?? null,
   };
 }

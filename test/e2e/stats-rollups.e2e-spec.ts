@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import request from 'supertest';
 import { UsageRollupJob } from '../../src/stats/usage-rollup.job';
-import { TOP_HASHES_PER_DAY } from '../../src/stats/usage-rollups.repository';
+import { TOP_HASHES_PER_DAY } from '../../src/stats/usage-daily-artifacts.repository';
 import { putArtifact, randomHash } from '../support/artifacts';
 import { nxBody, nxPut, randomNxHash } from '../support/nx-cache';
 import { rawTeamStats } from '../support/raw-stats';
