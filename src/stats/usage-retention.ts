@@ -3,7 +3,13 @@ import type { QueryRunner } from 'typeorm';
 import { APP_CONFIG, AppConfig } from '../config/app-config';
 
 /** Raw events deleted per statement: each is its own short transaction. */
-export const EVENT_PRUNE_BATCH = 10_000;
+export const EVENT_PRUNE_BATCH = 5_000;
+/**
+ * The least pause after each DELETE, in ms; the prune waits at least as long as the statement
+ * took, so it holds the disk at most half the time. A batch of a large table reads cold index
+ * pages and writes their full images to the WAL, which concurrent inserts commit through.
+ */
+const PRUNE_PAUSE_MS = 20;
 /** Rollup rows deleted per statement. */
 const ROLLUP_PRUNE_BATCH = 10_000;
 const DAY_MS = 86_400_000;
@@ -91,9 +97,11 @@ export class UsageRetention {
     for (;;) {
       const started = performance.now();
       const [, deleted] = await runner.query(sql, params);
-      report.longestBatchMs = Math.max(report.longestBatchMs, performance.now() - started);
+      const ms = performance.now() - started;
+      report.longestBatchMs = Math.max(report.longestBatchMs, ms);
       if (!deleted) return total;
       total += Number(deleted);
+      await new Promise((resolve) => setTimeout(resolve, Math.max(PRUNE_PAUSE_MS, ms)));
     }
   }
 }
