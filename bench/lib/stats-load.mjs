@@ -8,7 +8,10 @@ export const EVENTS_PER_POST = 10;
 export const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const percentile = (xs, p) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) * p)];
 
-/** One GET /admin/teams/<team>/stats for the last `days` days; resolves to { ms, body }. */
+/**
+ * One GET /admin/teams/<team>/stats for the last `days` days; resolves to { ms, body }, rejects
+ * with an Error carrying `status` and `ms` when the answer is not 200.
+ */
 export async function statsRequest(server, teamId, days) {
   const to = new Date();
   const from = new Date(to.getTime() - days * DAY_MS);
@@ -19,7 +22,12 @@ export async function statsRequest(server, teamId, days) {
   });
   const body = await res.json();
   const ms = performance.now() - started;
-  if (res.status !== 200) throw new Error(`stats ${days} d: ${res.status} ${JSON.stringify(body)}`);
+  if (res.status !== 200) {
+    throw Object.assign(new Error(`stats ${days} d: ${res.status} ${JSON.stringify(body)}`), {
+      status: res.status,
+      ms,
+    });
+  }
   return { ms, body };
 }
 

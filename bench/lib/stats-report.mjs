@@ -25,7 +25,11 @@ export function report(run) {
     '',
     `| stats period | events in period | median ms (${config.runs} runs) | max ms |`,
     '| --- | --- | --- | --- |',
-    ...periods.map((p) => `| ${p.days} days | ${n(p.lookups)} | ${n(p.median)} | ${n(p.max)} |`),
+    ...periods.map((p) =>
+      p.failed
+        ? `| ${p.days} days | | HTTP ${p.failed.status} after ${n(p.failed.ms)} ms | |`
+        : `| ${p.days} days | ${n(p.lookups)} | ${n(p.median)} | ${n(p.max)} |`,
+    ),
     '',
     `ingestion: ${ingestion.clients} clients, ${EVENTS_PER_POST} events a request, ${seconds(ingestion.seconds * 1000)} s: **${n(ingestion.eventsPerSecond)} events/s** (${n(ingestion.count)} requests; latency median ${n(ingestion.median)} ms, p99 ${n(ingestion.p99)} ms, max ${n(ingestion.max)} ms)`,
     uiLine(ui),
