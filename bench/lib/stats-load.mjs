@@ -51,8 +51,10 @@ export async function postEvents(server, sessionId) {
     body: JSON.stringify(events),
   });
   await res.arrayBuffer();
-  if (res.status !== 200) throw new Error(`events: ${res.status}`);
-  return performance.now() - started;
+  const ms = performance.now() - started;
+  if (res.status !== 200)
+    throw Object.assign(new Error(`events: ${res.status}`), { status: res.status, ms });
+  return ms;
 }
 
 const summary = (xs) => ({
@@ -62,36 +64,56 @@ const summary = (xs) => ({
   max: Math.max(...xs),
 });
 
-/** Two sequential loops (posting events; `statsDays` stats) until `until` settles. */
+/**
+ * Two sequential loops (posting events; `statsDays` stats) until `until` settles: each loop's
+ * latencies, a refused request (not 200) counted in `refused` and its latency kept.
+ */
 export async function loopsDuring(server, teamId, statsDays, until) {
   let done = false;
   const finished = until.finally(() => (done = true));
-  const posts = [];
-  const stats = [];
   const sessionId = randomUUID();
-  const postLoop = (async () => {
-    while (!done) posts.push(await postEvents(server, sessionId));
-  })();
-  const statsLoop = (async () => {
-    while (!done) stats.push((await statsRequest(server, teamId, statsDays)).ms);
-  })();
+  const loop = async (request) => {
+    const latencies = [];
+    let refused = 0;
+    while (!done) {
+      try {
+        latencies.push(await request());
+      } catch (error) {
+        if (!error.status) throw error;
+        latencies.push(error.ms);
+        refused++;
+      }
+    }
+    return { ...summary(latencies), refused };
+  };
+  const postLoop = loop(() => postEvents(server, sessionId));
+  const statsLoop = loop(async () => (await statsRequest(server, teamId, statsDays)).ms);
   const result = await finished;
-  await Promise.all([postLoop, statsLoop]);
-  return { result, posts: summary(posts), stats: summary(stats) };
+  const [posts, stats] = await Promise.all([postLoop, statsLoop]);
+  return { result, posts, stats };
 }
 
 /**
  * `clients` loops posting events as fast as the server answers for `ms`: the events ingested
- * per second and each request's latency.
+ * per second (by requests answered 200), each request's latency, and the requests refused
+ * (`refused`: count per HTTP status).
  */
 export async function ingestionRate(server, clients, ms) {
   const latencies = [];
+  const refused = {};
   const deadline = performance.now() + ms;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: clients }, async () => {
       const sessionId = randomUUID();
-      while (performance.now() < deadline) latencies.push(await postEvents(server, sessionId));
+      while (performance.now() < deadline) {
+        try {
+          latencies.push(await postEvents(server, sessionId));
+        } catch (error) {
+          if (!error.status) throw error;
+          refused[error.status] = (refused[error.status] ?? 0) + 1;
+        }
+      }
     }),
   );
   const seconds = (performance.now() - started) / 1000;
@@ -99,6 +121,7 @@ export async function ingestionRate(server, clients, ms) {
     clients,
     seconds,
     eventsPerSecond: (latencies.length * EVENTS_PER_POST) / seconds,
+    refused,
     ...summary(latencies),
   };
 }

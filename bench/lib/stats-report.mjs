@@ -4,7 +4,8 @@ import { EVENTS_PER_POST, median } from './stats-load.mjs';
 
 const n = (x) => Math.round(x).toLocaleString('en');
 const seconds = (ms) => (ms / 1000).toFixed(1);
-const loop = (s) => `${n(s.count)} / ${n(s.median)} / ${n(s.p99)} / ${n(s.max)}`;
+const loop = (s) =>
+  `${n(s.count)} / ${n(s.median)} / ${n(s.p99)} / ${n(s.max)}${s.refused ? ` (${n(s.refused)} refused)` : ''}`;
 
 /** The run as Markdown tables, with the command and the machine. */
 export function report(run) {
@@ -31,7 +32,7 @@ export function report(run) {
         : `| ${p.days} days | ${n(p.lookups)} | ${n(p.median)} | ${n(p.max)} |`,
     ),
     '',
-    `ingestion: ${ingestion.clients} clients, ${EVENTS_PER_POST} events a request, ${seconds(ingestion.seconds * 1000)} s: **${n(ingestion.eventsPerSecond)} events/s** (${n(ingestion.count)} requests; latency median ${n(ingestion.median)} ms, p99 ${n(ingestion.p99)} ms, max ${n(ingestion.max)} ms)`,
+    `ingestion: ${ingestion.clients} clients, ${EVENTS_PER_POST} events a request, ${seconds(ingestion.seconds * 1000)} s: **${n(ingestion.eventsPerSecond)} events/s** (${n(ingestion.count)} requests${refusals(ingestion.refused)}; latency median ${n(ingestion.median)} ms, p99 ${n(ingestion.p99)} ms, max ${n(ingestion.max)} ms)`,
     uiLine(ui),
     '',
     `| ${n(deleted)} raw events pruned by ${how} | without it (${seconds(run.baselineMs)} s) | during it (${seconds(ms)} s) |`,
@@ -44,6 +45,11 @@ export function report(run) {
   ];
   return lines.join('\n');
 }
+
+const refusals = (refused) =>
+  Object.entries(refused)
+    .map(([status, count]) => `, ${n(count)} answered ${status}`)
+    .join('');
 
 function uiLine(ui) {
   if (ui === null)
