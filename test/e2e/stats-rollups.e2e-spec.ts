@@ -275,6 +275,40 @@ describe('stats from rollups', () => {
     expect(recent.n).toBe(hashes.n);
   });
 
+  it('trim again a day already trimmed when its events arrive late', async () => {
+    const [state] = await t.dataSource.query(
+      'SELECT top_artifacts_trimmed_through::text AS day FROM usage_rollup_state',
+    );
+    expect(state.day >= day(6)).toBe(true);
+    // Day 6 of the trimmed team had no events: every one of these is late.
+    await insertEvents(
+      t.dataSource,
+      trimTeamId,
+      scriptedEvents(5, {
+        count: 2_000,
+        sessions: 10,
+        hashes: 300,
+        from: daysAgo(6),
+        to: daysAgo(5),
+      }),
+    );
+    const report = await job.run();
+    expect(report.trimmed).toBeGreaterThan(0);
+    const rows: { hash: string }[] = await t.dataSource.query(
+      'SELECT hash FROM usage_daily_artifacts WHERE team_id = $1 AND day = $2::date',
+      [trimTeamId, day(6)],
+    );
+    const raw: { hash: string }[] = await t.dataSource.query(
+      `SELECT hash FROM usage_events
+        WHERE team_id = $1 AND source = 'REMOTE' AND event = 'HIT'
+          AND created_at >= $2 AND created_at < $3
+        GROUP BY hash ORDER BY count(*) DESC, sum(duration_ms) DESC, hash LIMIT $4`,
+      [trimTeamId, daysAgo(6), daysAgo(5), TOP_HASHES_PER_DAY],
+    );
+    expect(rows.map((r) => r.hash).sort()).toEqual(raw.map((r) => r.hash).sort());
+    expect(rows).toHaveLength(TOP_HASHES_PER_DAY);
+  });
+
   it('roll up an event whose transaction commits after later ones, exactly once', async () => {
     const late = new Client({ connectionString: t.databaseUrl });
     await late.connect();
