@@ -58,6 +58,8 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
   private readonly intervalMs: number;
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
+  /** Aborted at shutdown: the usage prune stops between two statements. */
+  private readonly shutdown = new AbortController();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -80,6 +82,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
   async beforeApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.shutdown.abort();
     await this.running;
   }
 
@@ -92,7 +95,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
         const u = report.usage;
         if (u && u.events + u.rollupRows > 0) {
           this.logger.log(
-            `usage retention: deleted ${u.events} raw usage events and ${u.rollupRows} rollup rows (longest batch ${Math.round(u.longestBatchMs)} ms)`,
+            `usage retention: deleted ${u.events} raw usage events and ${u.rollupRows} rollup rows (longest batch ${Math.round(u.longestBatchMs)} ms)${u.stopped ? '; stopped for shutdown, the next sweep goes on' : ''}`,
           );
         }
         if (report.expired.artifacts + report.evicted.artifacts + collected === 0) return;
@@ -133,7 +136,7 @@ export class RetentionSweeper implements OnApplicationBootstrap, BeforeApplicati
           report.teams += 1;
         }
         report.collected = await this.collector.collect();
-        report.usage = await this.usageRetention.prune(runner);
+        report.usage = await this.usageRetention.prune(runner, { signal: this.shutdown.signal });
       });
       report.skipped = !outcome.locked;
       return report;

@@ -21,6 +21,8 @@ export interface UsagePruneReport {
   rollupRows: number;
   /** The longest single DELETE, in ms. */
   longestBatchMs: number;
+  /** The signal stopped the pass between two statements; the next pass goes on. */
+  stopped: boolean;
 }
 
 /** Midnight UTC `days` whole days before the day of `now`. */
@@ -34,7 +36,8 @@ export function utcMidnightDaysBefore(now: Date, days: number): Date {
  * are kept for USAGE_EVENTS_RETENTION_DAYS whole UTC days before today, and only events
  * already rolled up are ever deleted; the daily rollups are kept for
  * USAGE_ROLLUP_RETENTION_DAYS. Deletes in batches, each statement its own transaction, so
- * ingestion and stats never wait long.
+ * ingestion and stats never wait long, and stops between two of them once `signal` aborts
+ * (the server shutting down: a first prune after an upgrade can run for minutes).
  */
 @Injectable()
 export class UsageRetention {
@@ -47,8 +50,16 @@ export class UsageRetention {
   }
 
   /** One pass over every team; `now` is for tests. */
-  async prune(runner: QueryRunner, now: Date = new Date()): Promise<UsagePruneReport> {
-    const report: UsagePruneReport = { events: 0, rollupRows: 0, longestBatchMs: 0 };
+  async prune(
+    runner: QueryRunner,
+    { now = new Date(), signal }: { now?: Date; signal?: AbortSignal } = {},
+  ): Promise<UsagePruneReport> {
+    const report: UsagePruneReport = {
+      events: 0,
+      rollupRows: 0,
+      longestBatchMs: 0,
+      stopped: false,
+    };
     const eventsBefore = utcMidnightDaysBefore(now, this.eventsDays);
     // Readers take events_kept_from in the same snapshot as the events: raised first, so no
     // snapshot sees an event gone without knowing it may be.
@@ -67,6 +78,7 @@ export class UsageRetention {
       report.events += await this.drain(
         runner,
         report,
+        signal,
         `DELETE FROM usage_events WHERE ctid = ANY(ARRAY(
            SELECT ctid FROM usage_events
             WHERE team_id = $1 AND created_at < $2 AND id <= $3
@@ -77,6 +89,7 @@ export class UsageRetention {
         report.rollupRows += await this.drain(
           runner,
           report,
+          signal,
           `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(
              SELECT ctid FROM ${table} WHERE team_id = $1 AND day < $2::date LIMIT $3))`,
           [id, rollupsBefore, ROLLUP_PRUNE_BATCH],
@@ -86,15 +99,23 @@ export class UsageRetention {
     return report;
   }
 
-  /** Runs `sql` (a batched DELETE) until it deletes nothing; returns the rows deleted. */
+  /**
+   * Runs `sql` (a batched DELETE) until it deletes nothing or `signal` aborts; returns the rows
+   * deleted.
+   */
   private async drain(
     runner: QueryRunner,
     report: UsagePruneReport,
+    signal: AbortSignal | undefined,
     sql: string,
     params: unknown[],
   ): Promise<number> {
     let total = 0;
     for (;;) {
+      if (signal?.aborted) {
+        report.stopped = true;
+        return total;
+      }
       const started = performance.now();
       const [, deleted] = await runner.query(sql, params);
       const ms = performance.now() - started;

@@ -1,4 +1,6 @@
 import request from 'supertest';
+import { RetentionSweeper } from '../../src/retention/retention-sweeper';
+import { UsageRetention } from '../../src/stats/usage-retention';
 import { UsageRollupJob } from '../../src/stats/usage-rollup.job';
 import { rawTeamStats } from '../support/raw-stats';
 import { bearer, createTeam } from '../support/teams';
@@ -113,10 +115,49 @@ describe('usage retention (USAGE_EVENTS_RETENTION_DAYS, USAGE_ROLLUP_RETENTION_D
     expect(body.sessions).toBe(exact.sessions);
   });
 
+  it('stops between statements once its signal aborts (shutdown), and the next pass goes on', async () => {
+    await insertEvents(
+      t.dataSource,
+      teamId,
+      scriptedEvents(9, { count: 20, sessions: 2, hashes: 3, from: daysAgo(6), to: daysAgo(5) }),
+    );
+    await t.app.get(UsageRollupJob).run();
+    const old = 'SELECT count(*) AS n FROM usage_events WHERE team_id = $1 AND created_at < $2';
+    const due = await count(old, [teamId, daysAgo(2)]);
+    expect(due).toBeGreaterThanOrEqual(20);
+    const retention = t.app.get(UsageRetention);
+    const runner = t.dataSource.createQueryRunner();
+    try {
+      const stopped = await retention.prune(runner, { signal: AbortSignal.abort() });
+      expect(stopped).toMatchObject({ events: 0, rollupRows: 0, stopped: true });
+      expect(await count(old, [teamId, daysAgo(2)])).toBe(due);
+      const next = await retention.prune(runner);
+      expect(next).toMatchObject({ events: due, stopped: false });
+      expect(await count(old, [teamId, daysAgo(2)])).toBe(0);
+    } finally {
+      await runner.release();
+    }
+  });
+
   it('prunes a late event once it is rolled up', async () => {
     await t.app.get(UsageRollupJob).run();
     await sweep(t);
     const old = 'SELECT count(*) AS n FROM usage_events WHERE team_id = $1 AND created_at < $2';
     expect(await count(old, [teamId, daysAgo(2)])).toBe(0);
+  });
+
+  // Last: the sweeper stays shut down.
+  it("stops the sweep's usage prune once the server shuts down", async () => {
+    await insertEvents(
+      t.dataSource,
+      teamId,
+      scriptedEvents(10, { count: 5, sessions: 1, hashes: 2, from: daysAgo(6), to: daysAgo(5) }),
+    );
+    await t.app.get(UsageRollupJob).run();
+    await t.app.get(RetentionSweeper).beforeApplicationShutdown();
+    const swept = await sweep(t);
+    expect(swept.usage).toMatchObject({ events: 0, stopped: true });
+    const old = 'SELECT count(*) AS n FROM usage_events WHERE team_id = $1 AND created_at < $2';
+    expect(await count(old, [teamId, daysAgo(2)])).toBe(5);
   });
 });
